@@ -1,0 +1,172 @@
+package upgrade
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinel errors for categories; test with errors.Is.
+var (
+	// ErrUnsafe: the availability guard refused a step (see UnsafeError).
+	ErrUnsafe = errors.New("unsafe: step would leave the cluster without a forwarding member")
+	// ErrInvalid: the cluster, plan, timing or target is malformed; nothing ran.
+	ErrInvalid = errors.New("invalid input")
+	// ErrInvalidTiming: a Timing failed validation.
+	ErrInvalidTiming = errors.New("invalid timing")
+	// ErrPreCheck: one or more pre-checks failed; nothing ran.
+	ErrPreCheck = errors.New("pre-check failed")
+	// ErrGateTimeout: a health gate did not pass before its deadline.
+	ErrGateTimeout = errors.New("health gate deadline exceeded")
+	// ErrStopped: the run stopped at a safe point (cancellation).
+	ErrStopped = errors.New("run stopped")
+	// ErrJournal: the journal could not be read or written.
+	ErrJournal = errors.New("journal error")
+	// ErrJournalMismatch: the journal belongs to another plan.
+	ErrJournalMismatch = errors.New("journal belongs to another plan")
+	// ErrJournalCorrupt: the journal file could not be decoded.
+	ErrJournalCorrupt = errors.New("journal is corrupt")
+	// ErrNoAction: a step or gate lacks the function it needs.
+	ErrNoAction = errors.New("no action defined")
+	// ErrUnverifiable: an interrupted disruptive step cannot be verified
+	// and is not idempotent, so it is neither skipped nor repeated.
+	ErrUnverifiable = errors.New("interrupted step cannot be verified")
+)
+
+// UnsafeError says which step the guard refused, which members it would
+// have disrupted, and what the guard saw.
+type UnsafeError struct {
+	Step     string
+	Members  []string
+	Reason   string
+	Snapshot Snapshot
+}
+
+func (e *UnsafeError) Error() string {
+	return fmt.Sprintf("step %q refused: disrupting [%s] is unsafe: %s", e.Step, strings.Join(e.Members, ", "), e.Reason)
+}
+
+// Is matches ErrUnsafe.
+func (e *UnsafeError) Is(target error) bool { return target == ErrUnsafe }
+
+// InvalidError lists every problem found in a cluster, plan or target.
+type InvalidError struct {
+	What     string
+	Problems []string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("invalid %s: %s", e.What, strings.Join(e.Problems, "; "))
+}
+
+// Is matches ErrInvalid.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// TimingError lists every problem with a Timing.
+type TimingError struct {
+	Timing   Timing
+	Problems []string
+}
+
+func (e *TimingError) Error() string {
+	return "invalid timing: " + strings.Join(e.Problems, "; ")
+}
+
+// Is matches ErrInvalidTiming and ErrInvalid.
+func (e *TimingError) Is(target error) bool {
+	return target == ErrInvalidTiming || target == ErrInvalid
+}
+
+// GateError reports a gate that did not pass in time, with its last failure.
+type GateError struct {
+	Gate     string
+	Deadline time.Duration
+	Polls    int
+	Last     error
+}
+
+func (e *GateError) Error() string {
+	return fmt.Sprintf("gate %q not healthy after %v (%d polls): %v", e.Gate, e.Deadline, e.Polls, e.Last)
+}
+
+// Is matches ErrGateTimeout.
+func (e *GateError) Is(target error) bool { return target == ErrGateTimeout }
+
+// Unwrap returns the last failure.
+func (e *GateError) Unwrap() error { return e.Last }
+
+// StepError wraps the failure of one step.
+type StepError struct {
+	Step     string
+	Attempts int
+	Err      error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("step %q failed after %d attempt(s): %v", e.Step, e.Attempts, e.Err)
+}
+
+// Unwrap returns the step's error.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// StoppedError says where a cancelled run stopped: after the last finished
+// step and before the next one. Both are empty at the plan's edges.
+type StoppedError struct {
+	After  string
+	Before string
+	Cause  error
+}
+
+func (e *StoppedError) Error() string {
+	after, before := e.After, e.Before
+	if after == "" {
+		after = "(start)"
+	}
+	if before == "" {
+		before = "(end)"
+	}
+	return fmt.Sprintf("stopped at a safe point after %s, before %s: %v", after, before, e.Cause)
+}
+
+// Is matches ErrStopped.
+func (e *StoppedError) Is(target error) bool { return target == ErrStopped }
+
+// Unwrap returns the cause (usually context.Canceled or DeadlineExceeded).
+func (e *StoppedError) Unwrap() error { return e.Cause }
+
+// PreCheckError carries every failed pre-check at once.
+type PreCheckError struct {
+	Failures []error
+}
+
+func (e *PreCheckError) Error() string {
+	msgs := make([]string, len(e.Failures))
+	for i, f := range e.Failures {
+		msgs[i] = f.Error()
+	}
+	return fmt.Sprintf("%d pre-check(s) failed: %s", len(e.Failures), strings.Join(msgs, "; "))
+}
+
+// Is matches ErrPreCheck.
+func (e *PreCheckError) Is(target error) bool { return target == ErrPreCheck }
+
+// Unwrap returns the individual failures.
+func (e *PreCheckError) Unwrap() []error { return e.Failures }
+
+// JournalError wraps a journal read/write failure with its path.
+type JournalError struct {
+	Path string
+	Op   string
+	Err  error
+}
+
+func (e *JournalError) Error() string {
+	return fmt.Sprintf("journal %s %s: %v", e.Op, e.Path, e.Err)
+}
+
+// Is matches ErrJournal.
+func (e *JournalError) Is(target error) bool { return target == ErrJournal }
+
+// Unwrap returns the underlying error.
+func (e *JournalError) Unwrap() error { return e.Err }

@@ -1,0 +1,126 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Timing says how a Gate polls. The vocabulary is Nomad's update stanza:
+// poll every Interval; the condition must hold continuously for MinHealthy;
+// give up after Deadline (measured from the gate's start).
+type Timing struct {
+	// Interval between polls; > 0.
+	Interval time.Duration `json:"interval"`
+	// MinHealthy is how long the condition must hold without a failing
+	// poll in between; 0 means the first healthy poll passes. < Deadline.
+	MinHealthy time.Duration `json:"min_healthy"`
+	// Deadline bounds the whole wait; > 0.
+	Deadline time.Duration `json:"deadline"`
+}
+
+// Validate reports every problem with t at once, as a *TimingError that
+// matches ErrInvalidTiming.
+func (t Timing) Validate() error {
+	var probs []string
+	if t.Interval <= 0 {
+		probs = append(probs, fmt.Sprintf("interval %v must be > 0", t.Interval))
+	}
+	if t.Deadline <= 0 {
+		probs = append(probs, fmt.Sprintf("deadline %v must be > 0", t.Deadline))
+	}
+	if t.MinHealthy < 0 {
+		probs = append(probs, fmt.Sprintf("min healthy %v must be >= 0", t.MinHealthy))
+	}
+	if t.Deadline > 0 && t.MinHealthy >= t.Deadline {
+		probs = append(probs, fmt.Sprintf("min healthy %v must be < deadline %v", t.MinHealthy, t.Deadline))
+	}
+	if len(probs) > 0 {
+		return &TimingError{Timing: t, Problems: probs}
+	}
+	return nil
+}
+
+// Gate is a health condition on a cluster snapshot, polled with a Timing.
+type Gate struct {
+	// Name identifies the gate in events and errors.
+	Name string
+	// Timing governs polling.
+	Timing Timing
+	// Check returns nil when the snapshot satisfies the condition, or an
+	// error saying what is still missing (kept as the gate's last failure).
+	Check func(s Snapshot) error
+}
+
+// Poll is one observation made while waiting for a gate.
+type Poll struct {
+	// N counts polls from 1.
+	N int
+	// Elapsed since the gate started.
+	Elapsed time.Duration
+	// Err is nil when the condition held; otherwise why not (an Observe
+	// error or the Check's error).
+	Err error
+}
+
+// WaitFor polls c until g's condition has held for g.Timing.MinHealthy, or
+// fails with a *GateError (matching ErrGateTimeout) carrying the last
+// failure once g.Timing.Deadline has passed. The first poll is immediate;
+// later ones follow every Interval. onPoll, if not nil, sees every poll.
+// It returns the last snapshot observed. ctx cancellation ends the wait
+// with ctx's error wrapped.
+func WaitFor(ctx context.Context, c Cluster, g Gate, onPoll func(Poll)) (Snapshot, error) {
+	if err := g.Timing.Validate(); err != nil {
+		return Snapshot{}, fmt.Errorf("gate %q: %w", g.Name, err)
+	}
+	if g.Check == nil {
+		return Snapshot{}, fmt.Errorf("gate %q has no check: %w", g.Name, ErrNoAction)
+	}
+	start := time.Now()
+	var (
+		last         Snapshot
+		lastErr      error
+		healthySince time.Time
+		healthy      bool
+	)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return last, fmt.Errorf("gate %q: %w", g.Name, ctx.Err())
+		case <-timer.C:
+		}
+		now := time.Now()
+		snap, err := c.Observe(ctx)
+		if err == nil {
+			last = snap
+			err = g.Check(snap)
+		}
+		if onPoll != nil {
+			onPoll(Poll{N: n, Elapsed: now.Sub(start), Err: err})
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return last, fmt.Errorf("gate %q: %w", g.Name, ctx.Err())
+			}
+			healthy = false
+			lastErr = err
+		} else {
+			if !healthy {
+				healthy, healthySince = true, now
+			}
+			if now.Sub(healthySince) >= g.Timing.MinHealthy {
+				return last, nil
+			}
+		}
+		if now.Sub(start) >= g.Timing.Deadline {
+			if lastErr == nil {
+				lastErr = errors.New("condition did not hold for the minimum healthy time")
+			}
+			return last, &GateError{Gate: g.Name, Deadline: g.Timing.Deadline, Polls: n, Last: lastErr}
+		}
+		timer.Reset(g.Timing.Interval)
+	}
+}

@@ -1,0 +1,270 @@
+package upgrade
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RecordKind says what a journal record marks.
+type RecordKind string
+
+// Journal record kinds.
+const (
+	RecordPlan   RecordKind = "plan"   // first record: cluster, target, fingerprint, step IDs
+	RecordStart  RecordKind = "start"  // a step is about to run
+	RecordFinish RecordKind = "finish" // a step finished (or was verified done)
+	RecordFail   RecordKind = "fail"   // a step failed; its effect is unknown
+)
+
+// Record is one journal entry. It holds IDs, times and error texts only,
+// never credentials.
+type Record struct {
+	Seq         int        `json:"seq"`
+	Time        time.Time  `json:"time"`
+	Kind        RecordKind `json:"kind"`
+	Cluster     string     `json:"cluster,omitempty"`
+	Target      string     `json:"target,omitempty"`
+	Fingerprint string     `json:"fingerprint,omitempty"`
+	Steps       []string   `json:"steps,omitempty"`
+	Step        string     `json:"step,omitempty"`
+	Error       string     `json:"error,omitempty"`
+}
+
+// Journal is a durable, append-only record of one run: the plan, then each
+// step's start and finish. A new Executor given the same journal resumes
+// the run: finished steps are skipped, an interrupted step is verified
+// before it is redone, and a finished disruptive step is never repeated.
+type Journal interface {
+	// Load returns every record so far, oldest first; none for a new journal.
+	Load(ctx context.Context) ([]Record, error)
+	// Append durably adds one record; when it returns nil the record
+	// survives a crash.
+	Append(ctx context.Context, r Record) error
+}
+
+// MemoryJournal is an in-memory Journal for tests and for callers that keep
+// their own durable store. The zero value is ready to use.
+type MemoryJournal struct {
+	mu      sync.Mutex
+	records []Record
+}
+
+// Load implements Journal.
+func (j *MemoryJournal) Load(context.Context) ([]Record, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.records), nil
+}
+
+// Append implements Journal.
+func (j *MemoryJournal) Append(_ context.Context, r Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.records = append(j.records, r)
+	return nil
+}
+
+// FileJournal is the default Journal: a JSON-lines file rewritten
+// atomically (write temp file, fsync, rename, fsync directory) on every
+// Append, so a crash leaves either the old or the new content, never a
+// torn file. Mode 0600. Not safe for two processes at once.
+type FileJournal struct {
+	// Path of the journal file; its directory must exist.
+	Path string
+
+	mu      sync.Mutex
+	loaded  bool
+	records []Record
+}
+
+// Load implements Journal. A missing file is an empty journal; a file that
+// does not decode is a *JournalError matching ErrJournalCorrupt.
+func (j *FileJournal) Load(context.Context) ([]Record, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.loadLocked(); err != nil {
+		return nil, err
+	}
+	return slices.Clone(j.records), nil
+}
+
+func (j *FileJournal) loadLocked() error {
+	if j.loaded {
+		return nil
+	}
+	data, err := os.ReadFile(j.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		j.loaded = true
+		return nil
+	}
+	if err != nil {
+		return &JournalError{Path: j.Path, Op: "read", Err: err}
+	}
+	recs, err := DecodeRecords(data)
+	if err != nil {
+		return &JournalError{Path: j.Path, Op: "decode", Err: err}
+	}
+	j.records, j.loaded = recs, true
+	return nil
+}
+
+// DecodeRecords parses JSON-lines journal content. Any undecodable line,
+// or a sequence that is not 1, 2, 3…, is an error matching
+// ErrJournalCorrupt naming the line.
+func DecodeRecords(data []byte) ([]Record, error) {
+	var recs []Record
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var r Record
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			return nil, fmt.Errorf("line %d: %w: %v", n, ErrJournalCorrupt, err)
+		}
+		if r.Seq != len(recs)+1 {
+			return nil, fmt.Errorf("line %d: %w: sequence %d, want %d", n, ErrJournalCorrupt, r.Seq, len(recs)+1)
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrJournalCorrupt, err)
+	}
+	if len(recs) > 0 && recs[0].Kind != RecordPlan {
+		return nil, fmt.Errorf("%w: first record is %q, want %q", ErrJournalCorrupt, recs[0].Kind, RecordPlan)
+	}
+	return recs, nil
+}
+
+// Append implements Journal.
+func (j *FileJournal) Append(_ context.Context, r Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.loadLocked(); err != nil {
+		return err
+	}
+	next := append(slices.Clone(j.records), r)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, rec := range next {
+		if err := enc.Encode(rec); err != nil {
+			return &JournalError{Path: j.Path, Op: "encode", Err: err}
+		}
+	}
+	if err := writeAtomic(j.Path, buf.Bytes()); err != nil {
+		return &JournalError{Path: j.Path, Op: "write", Err: err}
+	}
+	j.records = next
+	return nil
+}
+
+// writeAtomic replaces path with data durably: temp file in the same
+// directory, fsync, rename over path, fsync the directory.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// progress is what a journal says about a run so far.
+type progress struct {
+	plan        *Record
+	finished    map[string]bool
+	interrupted map[string]bool // started (or failed) but not finished
+	next        int             // next sequence number
+}
+
+func readProgress(recs []Record) progress {
+	p := progress{finished: map[string]bool{}, interrupted: map[string]bool{}, next: len(recs) + 1}
+	for i := range recs {
+		r := recs[i]
+		switch r.Kind {
+		case RecordPlan:
+			if p.plan == nil {
+				p.plan = &recs[i]
+			}
+		case RecordStart, RecordFail:
+			if !p.finished[r.Step] {
+				p.interrupted[r.Step] = true
+			}
+		case RecordFinish:
+			p.finished[r.Step] = true
+			delete(p.interrupted, r.Step)
+		}
+	}
+	return p
+}
+
+// compatible reports whether plan p may continue the run recorded in hdr:
+// same cluster and target, and p's steps are a subsequence of the recorded
+// steps (re-planning from a fresh snapshot drops finished work but never
+// invents new steps).
+func compatible(hdr *Record, p Plan) error {
+	var probs []string
+	if hdr.Cluster != p.Cluster {
+		probs = append(probs, fmt.Sprintf("cluster %q, journal has %q", p.Cluster, hdr.Cluster))
+	}
+	if hdr.Target != p.Target {
+		probs = append(probs, fmt.Sprintf("target %q, journal has %q", p.Target, hdr.Target))
+	}
+	if hdr.Fingerprint != p.Fingerprint() {
+		i := 0
+		for _, id := range p.StepIDs() {
+			for i < len(hdr.Steps) && hdr.Steps[i] != id {
+				i++
+			}
+			if i == len(hdr.Steps) {
+				probs = append(probs, fmt.Sprintf("step %q is not in the journal's plan (or out of order)", id))
+				break
+			}
+			i++
+		}
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("%w: %s", ErrJournalMismatch, strings.Join(probs, "; "))
+	}
+	return nil
+}

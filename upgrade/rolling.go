@@ -1,0 +1,291 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hitless/hitless/versionpath"
+)
+
+// DefaultGateTiming is the Timing the Rolling planner uses when none is
+// given: poll every 10 s, healthy for 30 s, give up after 20 min (a unit
+// reboot after a firmware install takes several minutes on every vendor in
+// scope; Clavister plans 10–15 min per unit).
+func DefaultGateTiming() Timing {
+	return Timing{Interval: 10 * time.Second, MinHealthy: 30 * time.Second, Deadline: 20 * time.Minute}
+}
+
+// Rolling is the generic rolling-upgrade planner: members that are not yet
+// on the target and not forwarding are upgraded first (BatchSize at a time,
+// each followed by a health gate), then the cluster fails over to an
+// upgraded member, then the former active members are upgraded. This is the
+// common shape of the vendors' documented HA procedures ("upgrade the
+// standby first, fail over, upgrade the rest"); vendor planners refine it.
+//
+// Plan is pure: it builds steps from the snapshot and target without I/O.
+// Step IDs depend only on member IDs and the target, so re-planning after a
+// crash yields the remaining steps with the same IDs.
+type Rolling struct {
+	// Cluster is the cluster whose members the steps act on; required.
+	Cluster Cluster
+	// Grammar compares versions; nil compares version strings exactly.
+	Grammar versionpath.Grammar
+	// Gate is the Timing of every health gate; zero means DefaultGateTiming.
+	Gate Timing
+	// BatchSize is how many standby members are installed in one step;
+	// 0 means 1. Never more than the members that are not forwarding.
+	BatchSize int
+}
+
+// Step ID shapes used by Rolling (and reused by vendor planners).
+func installID(member, target string) string { return "install:" + member + "@" + target }
+func waitID(member, target string) string    { return "wait:" + member + "@" + target }
+func failoverID(to string) string            { return "failover:to:" + to }
+
+// sameVersion reports whether have equals want under g (exact text when g
+// is nil). An unparsable have is an error naming it.
+func sameVersion(g versionpath.Grammar, have, want string) (bool, error) {
+	if g == nil {
+		return have == want, nil
+	}
+	if have == "" {
+		return false, nil
+	}
+	hv, err := g.Parse(have)
+	if err != nil {
+		return false, err
+	}
+	wv, err := g.Parse(want)
+	if err != nil {
+		return false, err
+	}
+	return hv.Compare(wv) == 0, nil
+}
+
+// Plan implements Planner. Errors are *InvalidError listing every problem:
+// no cluster, malformed target, a member version that does not parse, a
+// member ahead of the target, or no member left to fail over to.
+func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
+	var probs []string
+	if r.Cluster == nil {
+		return Plan{}, &InvalidError{What: "rolling planner", Problems: []string{"no cluster"}}
+	}
+	if target == "" {
+		probs = append(probs, "target version is empty")
+	}
+	var tv versionpath.Version
+	if r.Grammar != nil && target != "" {
+		v, err := r.Grammar.Parse(target)
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("target: %v", err))
+		}
+		tv = v
+	}
+	timing := r.Gate
+	if timing == (Timing{}) {
+		timing = DefaultGateTiming()
+	}
+	if err := timing.Validate(); err != nil {
+		probs = append(probs, err.Error())
+	}
+	members := map[string]Member{}
+	for _, m := range r.Cluster.Members() {
+		members[m.ID()] = m
+	}
+	var pending, active []MemberState // not at target: non-forwarding / forwarding
+	var upgraded []MemberState
+	for _, m := range s.Members {
+		if _, ok := members[m.ID]; !ok {
+			probs = append(probs, fmt.Sprintf("snapshot member %q is not in cluster %s", m.ID, r.Cluster.Name()))
+			continue
+		}
+		at := m.Version == target
+		if r.Grammar != nil && m.Version != "" {
+			v, err := r.Grammar.Parse(m.Version)
+			if err != nil {
+				probs = append(probs, fmt.Sprintf("member %s: %v", m.ID, err))
+				continue
+			}
+			if tv == nil {
+				continue
+			}
+			c := v.Compare(tv)
+			if c > 0 {
+				probs = append(probs, fmt.Sprintf("member %s runs %s, ahead of target %s (downgrades are not rolling upgrades)", m.ID, m.Version, target))
+				continue
+			}
+			at = c == 0
+		}
+		switch {
+		case at:
+			upgraded = append(upgraded, m)
+		case m.Forwarding():
+			active = append(active, m)
+		default:
+			pending = append(pending, m)
+		}
+	}
+	if len(active) > 0 && len(upgraded) == 0 && len(pending) == 0 {
+		probs = append(probs, "no member other than the active one(s) to fail over to: a hitless rolling upgrade needs at least two members")
+	}
+	if len(probs) > 0 {
+		return Plan{}, &InvalidError{What: "rolling plan for " + s.Cluster, Problems: probs}
+	}
+
+	p := Plan{Cluster: r.Cluster.Name(), Target: target}
+	batch := max(r.BatchSize, 1)
+	for i := 0; i < len(pending); i += batch {
+		p.Steps = append(p.Steps, r.installSteps(members, pending[i:min(i+batch, len(pending))], target, timing)...)
+	}
+	if len(active) > 0 {
+		var to string
+		if len(upgraded) > 0 {
+			to = upgraded[0].ID
+		} else {
+			to = pending[0].ID
+		}
+		p.Steps = append(p.Steps, r.failoverSteps(to, target, timing)...)
+		for i := 0; i < len(active); i += batch {
+			p.Steps = append(p.Steps, r.installSteps(members, active[i:min(i+batch, len(active))], target, timing)...)
+		}
+	}
+	return p, nil
+}
+
+// installSteps returns the install step for a batch and one wait step per
+// member of the batch.
+func (r Rolling) installSteps(members map[string]Member, batch []MemberState, target string, t Timing) []Step {
+	ids := make([]string, len(batch))
+	for i, m := range batch {
+		ids[i] = m.ID
+	}
+	g := r.Grammar
+	c := r.Cluster
+	install := &Func{
+		StepID:  installID(strings.Join(ids, ","), target),
+		Desc:    fmt.Sprintf("install %s on %s", target, strings.Join(ids, ", ")),
+		Members: ids,
+		Do: func(ctx context.Context) error {
+			errs := make([]error, len(ids))
+			done := make(chan struct{})
+			for i, id := range ids {
+				go func() {
+					defer func() { done <- struct{}{} }()
+					if err := members[id].Install(ctx, target); err != nil {
+						errs[i] = fmt.Errorf("member %s: %w", id, err)
+					}
+				}()
+			}
+			for range ids {
+				<-done
+			}
+			return errors.Join(errs...)
+		},
+		// An interrupted install is done when every member of the batch is
+		// back and reports the target.
+		Check: func(ctx context.Context) (bool, error) {
+			snap, err := WaitFor(ctx, c, Gate{Name: "members back after interrupted install", Timing: t, Check: func(s Snapshot) error {
+				for _, id := range ids {
+					m, ok := s.Member(id)
+					if !ok || m.Role == RoleDown || m.Role == RoleUnknown || m.Version == "" {
+						return fmt.Errorf("member %s not back yet", id)
+					}
+				}
+				return nil
+			}}, nil)
+			if err != nil {
+				return false, err
+			}
+			for _, id := range ids {
+				m, _ := snap.Member(id)
+				ok, err := sameVersion(g, m.Version, target)
+				if err != nil || !ok {
+					return false, err
+				}
+			}
+			return true, nil
+		},
+	}
+	steps := []Step{install}
+	for _, id := range ids {
+		steps = append(steps, &Wait{
+			StepID:  waitID(id, target),
+			Desc:    fmt.Sprintf("wait until %s is back on %s, healthy and in sync", id, target),
+			Cluster: c,
+			G: Gate{Name: "member " + id + " upgraded", Timing: t, Check: func(s Snapshot) error {
+				return memberUpgraded(g, s, id, target)
+			}},
+		})
+	}
+	return steps
+}
+
+// memberUpgraded is the post-install gate: the member is present, runs
+// target, is healthy in a standby/ready/active role, and some member
+// forwards.
+func memberUpgraded(g versionpath.Grammar, s Snapshot, id, target string) error {
+	m, ok := s.Member(id)
+	if !ok {
+		return fmt.Errorf("member %s missing from snapshot", id)
+	}
+	same, err := sameVersion(g, m.Version, target)
+	if err != nil {
+		return fmt.Errorf("member %s: %w", id, err)
+	}
+	var miss []string
+	if !same {
+		miss = append(miss, fmt.Sprintf("version %q, want %q", m.Version, target))
+	}
+	if !slices.Contains([]Role{RoleStandby, RoleReady, RoleActive}, m.Role) {
+		miss = append(miss, fmt.Sprintf("role %s", m.Role))
+	}
+	if !m.Healthy {
+		miss = append(miss, "not healthy: "+strings.Join(m.Problems, "; "))
+	}
+	if err := CheckAvailability(s, nil); err != nil {
+		miss = append(miss, "cluster: "+err.Error())
+	}
+	if len(miss) > 0 {
+		return fmt.Errorf("member %s: %s", id, strings.Join(miss, ", "))
+	}
+	return nil
+}
+
+// failoverSteps moves the active role to member to, which must already be
+// healthy on target, and waits until it forwards.
+func (r Rolling) failoverSteps(to, target string, t Timing) []Step {
+	c, g := r.Cluster, r.Grammar
+	fo := &Func{
+		StepID: failoverID(to),
+		Desc:   fmt.Sprintf("fail over to %s (upgraded)", to),
+		Do:     func(ctx context.Context) error { return c.Failover(ctx, to) },
+		Safe: func(s Snapshot) error {
+			return memberUpgraded(g, s, to, target)
+		},
+		Check: func(ctx context.Context) (bool, error) {
+			s, err := c.Observe(ctx)
+			if err != nil {
+				return false, err
+			}
+			m, ok := s.Member(to)
+			return ok && m.Forwarding(), nil
+		},
+	}
+	wait := &Wait{
+		StepID:  "wait:active:" + to,
+		Desc:    fmt.Sprintf("wait until %s forwards as the active member", to),
+		Cluster: c,
+		G: Gate{Name: "failover to " + to, Timing: t, Check: func(s Snapshot) error {
+			m, ok := s.Member(to)
+			if !ok || !m.Forwarding() {
+				return fmt.Errorf("member %s is not the forwarding member yet (role %s)", to, m.Role)
+			}
+			return nil
+		}},
+	}
+	return []Step{fo, wait}
+}
