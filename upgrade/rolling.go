@@ -200,12 +200,22 @@ func (r Rolling) installSteps(members map[string]Member, batch []MemberState, ta
 			if err != nil {
 				return false, err
 			}
+			var wrong []string
 			for _, id := range ids {
 				m, _ := snap.Member(id)
 				ok, err := sameVersion(g, m.Version, target)
-				if err != nil || !ok {
+				if err != nil {
 					return false, err
 				}
+				if !ok {
+					wrong = append(wrong, fmt.Sprintf("%s runs %s", id, m.Version))
+				}
+			}
+			if len(wrong) > 0 {
+				// The install ran (its start is journaled) but did not take:
+				// repeating a disruptive step automatically could loop, so
+				// stop and let an operator decide.
+				return false, fmt.Errorf("%w: install of %s was interrupted and the member(s) came back off target (%s)", ErrUnverifiable, target, strings.Join(wrong, ", "))
 			}
 			return true, nil
 		},

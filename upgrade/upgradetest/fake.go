@@ -63,7 +63,7 @@ type Member struct {
 // Call is one recorded operation on the fake.
 type Call struct {
 	At     time.Time
-	Op     string // "status", "install", "failover"
+	Op     string // "status", "install", "install-failed", "failover"
 	Member string
 	Arg    string
 }
@@ -240,10 +240,11 @@ func (m *Member) Install(ctx context.Context, target string) error {
 	c := m.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.record("install", m.Name, target)
 	if m.InstallFails {
+		c.record("install-failed", m.Name, target)
 		return fmt.Errorf("member %s: %w", m.Name, ErrInstallFailed)
 	}
+	c.record("install", m.Name, target)
 	if m.down {
 		return fmt.Errorf("member %s: %w", m.Name, ErrUnreachable)
 	}

@@ -1,0 +1,187 @@
+package upgradetest
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+
+	"github.com/hitless/hitless/upgrade"
+	"github.com/hitless/hitless/versionpath"
+)
+
+// Conformance configures TestCluster.
+type Conformance struct {
+	// New returns a fresh cluster: at least two members, exactly one
+	// forwarding, all healthy, none on Target. Required.
+	New func(t *testing.T) upgrade.Cluster
+	// Target is a version every member can be upgraded to. Required.
+	Target string
+	// Grammar compares versions (nil: exact text).
+	Grammar versionpath.Grammar
+	// Timing bounds every wait in the suite.
+	Timing upgrade.Timing
+	// Bubble runs each subtest inside a testing/synctest bubble. Set it for
+	// in-memory fakes; leave it false for implementations that use real
+	// sockets (simulators on loopback), which must not run in a bubble.
+	Bubble bool
+}
+
+// TestCluster is the conformance suite every upgrade.Cluster implementation
+// must pass (hitless's fakes, each vendor package against its simulator).
+// It checks identity, observation, cancellation, install on a standby, a
+// failover to the upgraded member, and a full guarded rolling upgrade with
+// the generic planner.
+func TestCluster(t *testing.T, cfg Conformance) {
+	t.Helper()
+	if cfg.New == nil || cfg.Target == "" {
+		t.Fatal("upgradetest.Conformance needs New and Target")
+	}
+	if cfg.Timing == (upgrade.Timing{}) {
+		cfg.Timing = upgrade.DefaultGateTiming()
+	}
+	run := func(name string, f func(t *testing.T, c upgrade.Cluster)) {
+		t.Run(name, func(t *testing.T) {
+			body := func(t *testing.T) { f(t, cfg.New(t)) }
+			if cfg.Bubble {
+				synctest.Test(t, body)
+				return
+			}
+			body(t)
+		})
+	}
+	same := func(have string) bool {
+		if cfg.Grammar == nil {
+			return have == cfg.Target
+		}
+		a, err1 := cfg.Grammar.Parse(have)
+		b, err2 := cfg.Grammar.Parse(cfg.Target)
+		return err1 == nil && err2 == nil && a.Compare(b) == 0
+	}
+	observe := func(t *testing.T, c upgrade.Cluster) upgrade.Snapshot {
+		t.Helper()
+		s, err := c.Observe(t.Context())
+		if err != nil {
+			t.Fatalf("Observe: %v", err)
+		}
+		return s
+	}
+	standby := func(t *testing.T, s upgrade.Snapshot) string {
+		t.Helper()
+		for _, m := range s.Members {
+			if !m.Forwarding() {
+				return m.ID
+			}
+		}
+		t.Fatal("no standby member")
+		return ""
+	}
+
+	run("identity", func(t *testing.T, c upgrade.Cluster) {
+		if err := upgrade.ValidateCluster(c); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(c.Members()); n < 2 {
+			t.Fatalf("%d members, want at least 2", n)
+		}
+	})
+	run("observe reports every member once", func(t *testing.T, c upgrade.Cluster) {
+		s := observe(t, c)
+		if s.Cluster != c.Name() {
+			t.Errorf("snapshot cluster %q, want %q", s.Cluster, c.Name())
+		}
+		for _, m := range c.Members() {
+			st, ok := s.Member(m.ID())
+			if !ok {
+				t.Errorf("member %s missing from snapshot", m.ID())
+				continue
+			}
+			if st.Version == "" || same(st.Version) {
+				t.Errorf("member %s version %q: want a version below target %s", m.ID(), st.Version, cfg.Target)
+			}
+			if !st.Healthy {
+				t.Errorf("member %s not healthy at start: %v", m.ID(), st.Problems)
+			}
+		}
+		if len(s.Members) != len(c.Members()) {
+			t.Errorf("snapshot has %d members, cluster %d", len(s.Members), len(c.Members()))
+		}
+		if f := s.Forwarding(); len(f) != 1 {
+			t.Errorf("forwarding members %v, want exactly one", f)
+		}
+	})
+	run("observe honours a cancelled context", func(t *testing.T, c upgrade.Cluster) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := c.Observe(ctx); err == nil {
+			t.Error("Observe with a cancelled context returned no error")
+		}
+	})
+	run("install on a standby reaches the target", func(t *testing.T, c upgrade.Cluster) {
+		id := standby(t, observe(t, c))
+		var m upgrade.Member
+		for _, mm := range c.Members() {
+			if mm.ID() == id {
+				m = mm
+			}
+		}
+		if err := m.Install(t.Context(), cfg.Target); err != nil {
+			t.Fatalf("Install(%s): %v", id, err)
+		}
+		_, err := upgrade.WaitFor(t.Context(), c, upgrade.Gate{Name: "installed", Timing: cfg.Timing, Check: func(s upgrade.Snapshot) error {
+			st, _ := s.Member(id)
+			if !same(st.Version) || !st.Healthy {
+				return errNotYet(id, st)
+			}
+			if len(s.Forwarding()) == 0 {
+				return errNoForwarding
+			}
+			return nil
+		}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	run("rolling upgrade with the guard", func(t *testing.T, c upgrade.Cluster) {
+		s := observe(t, c)
+		p, err := upgrade.Rolling{Cluster: c, Grammar: cfg.Grammar, Gate: cfg.Timing}.Plan(s, cfg.Target)
+		if err != nil {
+			t.Fatalf("plan: %v", err)
+		}
+		rep, err := (&upgrade.Executor{}).Run(t.Context(), c, p)
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, rep.Markdown())
+		}
+		end := observe(t, c)
+		for _, m := range end.Members {
+			if !same(m.Version) {
+				t.Errorf("member %s on %q after the run, want %s", m.ID, m.Version, cfg.Target)
+			}
+		}
+		if f := end.Forwarding(); len(f) != 1 {
+			t.Errorf("forwarding members after the run %v, want exactly one", f)
+		}
+		// Re-planning a converged cluster yields nothing to do.
+		p2, err := upgrade.Rolling{Cluster: c, Grammar: cfg.Grammar, Gate: cfg.Timing}.Plan(end, cfg.Target)
+		if err != nil || len(p2.Steps) != 0 {
+			t.Errorf("re-plan after convergence: %d steps, err %v; want none", len(p2.Steps), err)
+		}
+	})
+}
+
+type notYet struct {
+	id string
+	st upgrade.MemberState
+}
+
+func (e notYet) Error() string {
+	return "member " + e.id + " not upgraded yet: role " + string(e.st.Role) + ", version " + e.st.Version
+}
+
+func errNotYet(id string, st upgrade.MemberState) error { return notYet{id, st} }
+
+type constErr string
+
+func (e constErr) Error() string { return string(e) }
+
+const errNoForwarding = constErr("no member forwards")
+

@@ -1,0 +1,207 @@
+package versionpath
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Sentinel categories of path errors. A *PathError unwraps to one of them.
+var (
+	// ErrDowngrade: the target is lower than the current version. Upgrade
+	// paths only move forward (Aviatrix: "a target can never be lower than
+	// the running version", aviatrix.md §2).
+	ErrDowngrade = errors.New("versionpath: target is behind the current version")
+	// ErrNotInCatalog: the target release is not in the catalog.
+	ErrNotInCatalog = errors.New("versionpath: target not in catalog")
+	// ErrMissingMinor: a minor (or the first minor of the next major) that
+	// the sequential walk must pass through is missing from the catalog.
+	ErrMissingMinor = errors.New("versionpath: intermediate minor release missing from catalog")
+	// ErrNoLevels: a version (endpoint or catalog entry) has no major.minor
+	// levels, e.g. Dotted "6" or any CheckPoint release.
+	ErrNoLevels = errors.New("versionpath: version has no major.minor levels")
+	// ErrBadTable: a rule table (TakeMinimum, MultiStage) is inconsistent or
+	// holds malformed releases. It signals a configuration mistake, not a
+	// rule violation.
+	ErrBadTable = errors.New("versionpath: invalid rule table")
+)
+
+// PathError reports why no upgrade path exists. It unwraps to Err, one of
+// ErrDowngrade, ErrNotInCatalog, ErrMissingMinor, ErrNoLevels or ErrBadTable.
+type PathError struct {
+	From, To Version // the requested endpoints, as given (may be nil)
+	// At names what the problem is about: the missing minor ("6.5") or major
+	// ("7.x"), the version without levels, or the offending table entry.
+	At  string
+	Err error
+}
+
+// Error names the path, the category and At.
+func (e *PathError) Error() string {
+	msg := fmt.Sprintf("%v (path %s -> %s)", e.Err, versionString(e.From), versionString(e.To))
+	if e.At != "" {
+		msg += ": " + e.At
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *PathError) Unwrap() error { return e.Err }
+
+// Leveled is a Version with major and minor release levels, as Path needs.
+// DottedVersion (two or more fields) and SemVerVersion implement it.
+type Leveled interface {
+	Version
+	// MajorMinor returns the major and minor numbers; ok is false when the
+	// version has none.
+	MajorMinor() (major, minor uint64, ok bool)
+}
+
+// Catalog is the list of releases available for upgrade (e.g. what the
+// Aviatrix controller lists), in any order; duplicates are harmless. Path
+// needs every entry to be Leveled.
+type Catalog []Version
+
+// ParseCatalog parses every text with g. All parse errors are reported at
+// once (errors.Join of *ParseError).
+func ParseCatalog(g Grammar, versions ...string) (Catalog, error) {
+	c := make(Catalog, 0, len(versions))
+	var errs []error
+	for _, s := range versions {
+		v, err := g.Parse(s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c = append(c, v)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+type minorKey struct{ major, minor uint64 }
+
+func (k minorKey) String() string { return fmt.Sprintf("%d.%d", k.major, k.minor) }
+
+func compareKeys(a, b minorKey) int {
+	switch {
+	case a.major != b.major:
+		if a.major < b.major {
+			return -1
+		}
+		return 1
+	case a.minor < b.minor:
+		return -1
+	case a.minor > b.minor:
+		return 1
+	}
+	return 0
+}
+
+func levels(v Version) (minorKey, bool) {
+	l, ok := v.(Leveled)
+	if !ok || l == nil {
+		return minorKey{}, false
+	}
+	ma, mi, ok := l.MajorMinor()
+	return minorKey{ma, mi}, ok
+}
+
+// Path returns the hops that take a controller from `from` to `to` over the
+// releases in c, following the Aviatrix selective-upgrade rules
+// (Aviatrix Docs HowTos/selective_upgrade.rst and docs.aviatrix.com
+// upgrade-aviatrix/upgrade-overview; shared/vendors/aviatrix.md §2 and §6):
+//
+//   - Builds within a major.minor may be skipped: a target in the current
+//     minor is reached in one hop (6.6.100 -> 6.6.900).
+//   - Minors are sequential. "Each hop: the controller first goes to the
+//     latest build of its current minor, then to the next minor": before
+//     leaving a minor, Path first hops to that minor's latest build in c
+//     when `from` is below it; every intermediate minor is entered at its
+//     latest build in c; the last hop is exactly `to` (not that minor's
+//     latest build). 6.4.321 -> 6.6.123 gives [6.4.<latest>] 6.5.<latest>
+//     6.6.123, the bracketed hop only when c has a 6.4 build above 6.4.321.
+//   - Majors: every minor of the current major present in c is walked up to
+//     the highest one in c, then the walk enters the lowest minor of the next
+//     major present in c (6.9.x -> 7.0.x). c is trusted to list the last
+//     minor of each major; Path cannot know about releases c omits.
+//
+// The result lists explicit catalog versions, never "latest" (AVX-44255:
+// "latest" with several pending versions targeted the wrong hop), excluding
+// `from` and ending with `to`; it is empty when to equals from. `from` need
+// not be in c.
+//
+// Errors (*PathError): ErrNoLevels when from, to or an entry of c is not
+// Leveled with major.minor (e.g. Dotted "6"); ErrDowngrade when to is below
+// from; ErrNotInCatalog when to is not in c; ErrMissingMinor when a minor
+// between the two (or the next major) is absent from c.
+func Path(c Catalog, from, to Version) ([]Version, error) {
+	fail := func(err error, at string) ([]Version, error) {
+		return nil, &PathError{From: from, To: to, At: at, Err: err}
+	}
+	fk, ok := levels(from)
+	if !ok {
+		return fail(ErrNoLevels, versionString(from))
+	}
+	tk, ok := levels(to)
+	if !ok {
+		return fail(ErrNoLevels, versionString(to))
+	}
+	switch d := to.Compare(from); {
+	case d < 0 || compareKeys(tk, fk) < 0:
+		return fail(ErrDowngrade, "")
+	case d == 0:
+		return []Version{}, nil
+	}
+
+	// Latest build per minor, and whether the target is listed.
+	latest := make(map[minorKey]Version)
+	found := false
+	for _, v := range c {
+		k, ok := levels(v)
+		if !ok {
+			return fail(ErrNoLevels, "catalog entry "+versionString(v))
+		}
+		if l, seen := latest[k]; !seen || v.Compare(l) > 0 {
+			latest[k] = v
+		}
+		if v.Compare(to) == 0 {
+			found = true
+		}
+	}
+	if !found {
+		return fail(ErrNotInCatalog, to.String())
+	}
+	keys := make([]minorKey, 0, len(latest))
+	for k := range latest {
+		if compareKeys(k, fk) > 0 && compareKeys(k, tk) <= 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+
+	var hops []Version
+	cur, ck := from, fk
+	for _, nk := range keys {
+		// Leave the current minor from its latest build.
+		if l, ok := latest[ck]; ok && l.Compare(cur) > 0 {
+			hops = append(hops, l)
+			cur = l
+		}
+		switch {
+		case nk.major == ck.major && nk.minor != ck.minor+1:
+			return fail(ErrMissingMinor, minorKey{ck.major, ck.minor + 1}.String())
+		case nk.major != ck.major && nk.major != ck.major+1:
+			return fail(ErrMissingMinor, fmt.Sprintf("%d.x", ck.major+1))
+		}
+		ck = nk
+		if nk == tk {
+			break
+		}
+		cur = latest[nk]
+		hops = append(hops, cur)
+	}
+	return append(hops, to), nil
+}
