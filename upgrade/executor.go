@@ -164,6 +164,9 @@ type run struct {
 }
 
 func (r *run) emit(ctx context.Context, ev Event) {
+	if r.e.Logger == nil && r.e.OnEvent == nil {
+		return
+	}
 	ev.Time = time.Now()
 	ev.Cluster = r.p.Cluster
 	if r.e.Logger != nil {
@@ -252,7 +255,9 @@ func (r *run) do(ctx context.Context) error {
 			r.emit(ctx, Event{Kind: EventResume, Message: fmt.Sprintf("resuming: %d step(s) finished, %d interrupted", len(r.prog.finished), len(r.prog.interrupted))})
 		}
 	}
-	r.emit(ctx, Event{Kind: EventPlan, Message: r.p.Render()})
+	if r.e.Logger != nil || r.e.OnEvent != nil {
+		r.emit(ctx, Event{Kind: EventPlan, Message: r.p.Render()})
+	}
 
 	fresh := r.prog.plan == nil
 	if fresh {

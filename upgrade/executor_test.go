@@ -162,7 +162,8 @@ func TestBadInputListsEveryProblemAndRunsNothing(t *testing.T) {
 		require.ErrorAs(t, err, &ie)
 		assert.Len(t, ie.Problems, 6, ie.Problems)
 		assert.False(t, rep.OK)
-		assert.Empty(t, c.Calls(), "nothing touched, not even observed")
+		assert.Empty(t, c.Calls(), "nothing touched")
+		assert.Zero(t, c.StatusCalls(), "not even observed")
 	})
 	t.Run("invalid timing", func(t *testing.T) {
 		err := upgrade.Timing{Interval: -1, MinHealthy: 2 * time.Second, Deadline: time.Second}.Validate()

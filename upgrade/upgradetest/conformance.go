@@ -184,4 +184,3 @@ type constErr string
 func (e constErr) Error() string { return string(e) }
 
 const errNoForwarding = constErr("no member forwards")
-

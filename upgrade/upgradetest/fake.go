@@ -63,7 +63,7 @@ type Member struct {
 // Call is one recorded operation on the fake.
 type Call struct {
 	At     time.Time
-	Op     string // "status", "install", "install-failed", "failover"
+	Op     string // "install", "install-failed", "failover"
 	Member string
 	Arg    string
 }
@@ -81,9 +81,17 @@ type Cluster struct {
 	// Probe sees every forwarding transition.
 	Probe *Probe
 
-	mu      sync.Mutex
-	members []*Member
-	calls   []Call
+	mu          sync.Mutex
+	members     []*Member
+	calls       []Call
+	statusCalls int
+}
+
+// StatusCalls counts Status reads (including those made by Observe).
+func (c *Cluster) StatusCalls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.statusCalls
 }
 
 // NewCluster returns a fake cluster of the given members, starting its
@@ -136,7 +144,8 @@ func (c *Cluster) Member(id string) *Member {
 	return nil
 }
 
-// Calls returns a copy of every recorded operation.
+// Calls returns a copy of every recorded operation that changes state
+// (reads are counted by StatusCalls).
 func (c *Cluster) Calls() []Call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -216,7 +225,7 @@ func (m *Member) Status(ctx context.Context) (upgrade.MemberState, error) {
 	}
 	m.c.mu.Lock()
 	defer m.c.mu.Unlock()
-	m.c.record("status", m.Name, "")
+	m.c.statusCalls++
 	if m.down {
 		return upgrade.MemberState{}, fmt.Errorf("member %s: %w", m.Name, ErrUnreachable)
 	}
@@ -258,9 +267,7 @@ func (m *Member) Install(ctx context.Context, target string) error {
 	if m.WrongVersion != "" {
 		back = m.WrongVersion
 	}
-	time.AfterFunc(m.InstallDuration+m.RebootDuration, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
+	comeBack := func() {
 		m.down = false
 		m.Version = back
 		m.Role = upgrade.RoleStandby
@@ -268,6 +275,16 @@ func (m *Member) Install(ctx context.Context, target string) error {
 			m.Role = upgrade.RoleActive
 		}
 		c.Probe.Set(c.forwardingLocked())
+	}
+	if m.InstallDuration+m.RebootDuration == 0 {
+		// Instant members (benchmarks): back before Install returns.
+		comeBack()
+		return nil
+	}
+	time.AfterFunc(m.InstallDuration+m.RebootDuration, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		comeBack()
 	})
 	return nil
 }
@@ -278,8 +295,11 @@ func (c *Cluster) Observe(ctx context.Context) (upgrade.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return upgrade.Snapshot{}, err
 	}
-	s := upgrade.Snapshot{Cluster: c.ClusterName, At: time.Now()}
-	for _, m := range c.Members() {
+	c.mu.Lock()
+	members := slices.Clone(c.members)
+	c.mu.Unlock()
+	s := upgrade.Snapshot{Cluster: c.ClusterName, At: time.Now(), Members: make([]upgrade.MemberState, 0, len(members))}
+	for _, m := range members {
 		st, err := m.Status(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
