@@ -27,6 +27,8 @@ var (
 	ErrJournalMismatch = errors.New("journal belongs to another plan")
 	// ErrJournalCorrupt: the journal file could not be decoded.
 	ErrJournalCorrupt = errors.New("journal is corrupt")
+	// ErrNotApproved: the Executor's Approve hook refused a disruptive step.
+	ErrNotApproved = errors.New("step not approved")
 	// ErrNoAction: a step or gate lacks the function it needs.
 	ErrNoAction = errors.New("no action defined")
 	// ErrUnverifiable: an interrupted disruptive step cannot be verified
@@ -104,6 +106,9 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
+	if e.Attempts == 0 {
+		return fmt.Sprintf("step %q did not run: %v", e.Step, e.Err)
+	}
 	return fmt.Sprintf("step %q failed after %d attempt(s): %v", e.Step, e.Attempts, e.Err)
 }
 

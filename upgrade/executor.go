@@ -430,7 +430,7 @@ func (r *run) step(ctx context.Context, st Step, sr *StepReport) error {
 		if r.e.Approve != nil && len(st.Disrupts()) > 0 {
 			if err := r.e.Approve(ctx, st, snap); err != nil {
 				sr.Status, sr.Error = StatusRefused, "not approved: "+err.Error()
-				return &StepError{Step: id, Err: fmt.Errorf("not approved: %w", err)}
+				return &StepError{Step: id, Err: fmt.Errorf("%w: %w", ErrNotApproved, err)}
 			}
 		}
 	}
