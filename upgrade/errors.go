@@ -45,6 +45,7 @@ type UnsafeError struct {
 	Snapshot Snapshot
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *UnsafeError) Error() string {
 	return fmt.Sprintf("step %q refused: disrupting [%s] is unsafe: %s", e.Step, strings.Join(e.Members, ", "), e.Reason)
 }
@@ -58,6 +59,7 @@ type InvalidError struct {
 	Problems []string
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *InvalidError) Error() string {
 	return fmt.Sprintf("invalid %s: %s", e.What, strings.Join(e.Problems, "; "))
 }
@@ -71,6 +73,7 @@ type TimingError struct {
 	Problems []string
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *TimingError) Error() string {
 	return "invalid timing: " + strings.Join(e.Problems, "; ")
 }
@@ -88,6 +91,7 @@ type GateError struct {
 	Last     error
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *GateError) Error() string {
 	return fmt.Sprintf("gate %q not healthy after %v (%d polls): %v", e.Gate, e.Deadline, e.Polls, e.Last)
 }
@@ -105,6 +109,7 @@ type StepError struct {
 	Err      error
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *StepError) Error() string {
 	if e.Attempts == 0 {
 		return fmt.Sprintf("step %q did not run: %v", e.Step, e.Err)
@@ -123,6 +128,7 @@ type StoppedError struct {
 	Cause  error
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *StoppedError) Error() string {
 	after, before := e.After, e.Before
 	if after == "" {
@@ -145,6 +151,7 @@ type PreCheckError struct {
 	Failures []error
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *PreCheckError) Error() string {
 	msgs := make([]string, len(e.Failures))
 	for i, f := range e.Failures {
@@ -166,6 +173,7 @@ type JournalError struct {
 	Err  error
 }
 
+// Error describes the failure in one line, naming the step, gate or file.
 func (e *JournalError) Error() string {
 	return fmt.Sprintf("journal %s %s: %v", e.Op, e.Path, e.Err)
 }

@@ -244,7 +244,7 @@ func (r *run) do(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := DecodeRecordsCheck(recs); err != nil {
+		if err := checkRecords(recs); err != nil {
 			return &JournalError{Op: "load", Err: err}
 		}
 		r.prog = readProgress(recs)
@@ -297,21 +297,6 @@ func (r *run) do(ctx context.Context) error {
 		r.rep.FinalVersions = snap.Versions()
 	}
 	return nil
-}
-
-// DecodeRecordsCheck validates records loaded from any Journal the same way
-// DecodeRecords validates a file: sequence 1, 2, 3… and a plan record first.
-// It returns the records unchanged.
-func DecodeRecordsCheck(recs []Record) ([]Record, error) {
-	for i, r := range recs {
-		if r.Seq != i+1 {
-			return nil, fmt.Errorf("%w: record %d has sequence %d", ErrJournalCorrupt, i+1, r.Seq)
-		}
-	}
-	if len(recs) > 0 && recs[0].Kind != RecordPlan {
-		return nil, fmt.Errorf("%w: first record is %q, want %q", ErrJournalCorrupt, recs[0].Kind, RecordPlan)
-	}
-	return recs, nil
 }
 
 func (r *run) stopped(ctx context.Context, before string, cause error) error {

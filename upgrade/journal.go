@@ -137,18 +137,29 @@ func DecodeRecords(data []byte) ([]Record, error) {
 		if err := dec.Decode(&r); err != nil {
 			return nil, fmt.Errorf("line %d: %w: %v", n, ErrJournalCorrupt, err)
 		}
-		if r.Seq != len(recs)+1 {
-			return nil, fmt.Errorf("line %d: %w: sequence %d, want %d", n, ErrJournalCorrupt, r.Seq, len(recs)+1)
-		}
 		recs = append(recs, r)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrJournalCorrupt, err)
 	}
-	if len(recs) > 0 && recs[0].Kind != RecordPlan {
-		return nil, fmt.Errorf("%w: first record is %q, want %q", ErrJournalCorrupt, recs[0].Kind, RecordPlan)
+	if err := checkRecords(recs); err != nil {
+		return nil, err
 	}
 	return recs, nil
+}
+
+// checkRecords validates records from any Journal: sequence 1, 2, 3… and a
+// plan record first. Errors match ErrJournalCorrupt.
+func checkRecords(recs []Record) error {
+	for i, r := range recs {
+		if r.Seq != i+1 {
+			return fmt.Errorf("%w: record %d has sequence %d", ErrJournalCorrupt, i+1, r.Seq)
+		}
+	}
+	if len(recs) > 0 && recs[0].Kind != RecordPlan {
+		return fmt.Errorf("%w: first record is %q, want %q", ErrJournalCorrupt, recs[0].Kind, RecordPlan)
+	}
+	return nil
 }
 
 // Append implements Journal.
