@@ -1,0 +1,469 @@
+package clavister
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hitless/hitless/driver"
+	"github.com/hitless/hitless/upgrade"
+)
+
+// Member is one unit of a Clavister HA pair. It implements upgrade.Member:
+// Status reads `ha` and `about`; Install uploads the .upg by SCP and sends
+// the apply command. Its ID is the unit's name (Unit.Name).
+//
+// Calls on one Member are serialised (a CLI runs one command at a time).
+// After a session drop (a reboot) the next call reconnects, redialling
+// with Config.ReconnectBackoff for at most Config.ReconnectTimeout.
+type Member struct {
+	c    *Cluster
+	unit Unit
+	dcfg driver.Config
+	host string // "host:port"
+
+	mu   sync.Mutex // serialises session use
+	sess driver.Session
+
+	trackMu sync.Mutex
+	// activeLo/activeHi bound when the unit's current ACTIVE period began,
+	// as learned from its time in state (zero when not tracking).
+	activeLo, activeHi time.Time
+	// alarmText is the sticky unplanned-failover alarm ("" when none).
+	alarmText string
+}
+
+var _ upgrade.Member = (*Member)(nil)
+
+// ID implements upgrade.Member: the unit's name.
+func (m *Member) ID() string { return m.unit.Name }
+
+// Unit returns the unit's configuration (name and management address).
+func (m *Member) Unit() Unit { return m.unit }
+
+// close closes the session, if any.
+func (m *Member) close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sess == nil {
+		return nil
+	}
+	err := m.sess.Close()
+	m.sess = nil
+	return err
+}
+
+// broken reports whether err leaves the session unusable.
+func broken(err error) bool {
+	return errors.Is(err, driver.ErrDropped) || errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrAborted)
+}
+
+// connectLocked opens a session, redialling for at most ReconnectTimeout.
+// m.mu must be held.
+func (m *Member) connectLocked(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, m.c.cfg.ReconnectTimeout)
+	defer cancel()
+	s, err := m.c.tr.reconnect(rctx, m.dcfg, m.c.cfg.ReconnectBackoff)
+	if err != nil {
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "connect", Err: err}
+	}
+	m.c.log.Debug("clavister: reconnected", "unit", m.unit.Name)
+	m.sess = s
+	return nil
+}
+
+// send runs one CLI command on the unit, connecting first if there is no
+// session. A read-only command whose session turns out to be dead (dropped
+// or closed: a reboot since the last call) is sent once more on a fresh
+// session; other commands never are, nor commands that timed out. Errors
+// are *UnitError with Op op.
+func (m *Member) send(ctx context.Context, op, cmd string, readOnly bool) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sendLocked(ctx, op, cmd, readOnly)
+}
+
+func (m *Member) sendLocked(ctx context.Context, op, cmd string, readOnly bool) (string, error) {
+	for attempt := 0; ; attempt++ {
+		fresh := false
+		if m.sess == nil {
+			if err := m.connectLocked(ctx); err != nil {
+				return "", err
+			}
+			fresh = true
+		}
+		out, err := m.sess.Send(ctx, cmd)
+		if err == nil {
+			return out, nil
+		}
+		if broken(err) {
+			_ = m.sess.Close()
+			m.sess = nil
+			// A session found dead (not one that timed out) is retried.
+			stale := errors.Is(err, driver.ErrDropped) || errors.Is(err, driver.ErrClosed)
+			if readOnly && stale && !fresh && attempt == 0 && ctx.Err() == nil {
+				continue
+			}
+		}
+		return "", &UnitError{Unit: m.unit.Name, Host: m.host, Op: op, Err: err}
+	}
+}
+
+// readHA runs and parses `ha`. Errors are *UnitError (Op "ha").
+func (m *Member) readHA(ctx context.Context) (HAStatus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.readHALocked(ctx)
+}
+
+// readHALocked is readHA with m.mu held.
+func (m *Member) readHALocked(ctx context.Context) (HAStatus, error) {
+	sent := time.Now()
+	out, err := m.sendLocked(ctx, "ha", "ha", true)
+	if err != nil {
+		return HAStatus{}, err
+	}
+	at := time.Now()
+	ha, err := ParseHA(out)
+	if err != nil {
+		return HAStatus{}, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "ha", Err: err}
+	}
+	m.track(ha, sent, at)
+	return ha, nil
+}
+
+// readVersion runs `about` and parses the firmware version.
+func (m *Member) readVersion(ctx context.Context) (Version, error) {
+	out, err := m.send(ctx, "about", "about", true)
+	if err != nil {
+		return Version{}, err
+	}
+	v, err := ParseAbout(out)
+	if err != nil {
+		return Version{}, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "about", Err: err}
+	}
+	return v, nil
+}
+
+// stats runs and parses `stats`.
+func (m *Member) stats(ctx context.Context) (Stats, error) {
+	out, err := m.send(ctx, "stats", "stats", true)
+	if err != nil {
+		return Stats{}, err
+	}
+	st, err := ParseStats(out)
+	if err != nil {
+		return Stats{}, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "stats", Err: err}
+	}
+	return st, nil
+}
+
+// Status implements upgrade.Member. It runs `ha` and `about` on the unit
+// (reconnecting after a drop) and maps them (clavister.md §3, §4):
+//
+//   - Role: ACTIVE → upgrade.RoleActive; INACTIVE → upgrade.RoleStandby;
+//     standalone (HA not configured) → upgrade.RoleUnknown with an
+//     ErrNotConfigured problem; unrecognised output or a rejected command
+//     → upgrade.RoleUnknown (fail closed); unreachable → upgrade.RoleDown.
+//   - Healthy: HA configured, "HA cluster peer is ALIVE", and object sync
+//     100 % when printed (a missing sync line is unknown, not 0); never
+//     true when anything could not be read.
+//   - Raw: the HA role, ": ", then the verbatim state line, e.g.
+//     "master: This device is currently ACTIVE (will forward traffic)".
+//   - Version: the `about` version's canonical text (Version.String), e.g.
+//     "14.00.10-12345".
+//   - Problems: why the unit is not healthy, each starting with the text of
+//     a condition sentinel (ErrPeerNotAlive, ErrSyncIncomplete,
+//     ErrNotConfigured, ErrUnreadable, ErrUnreachable).
+//
+// The error is non-nil whenever a command failed or its output was not
+// recognised: a *UnitError wrapping the driver error or *ParseError. The
+// returned state is then still filled in (RoleDown or RoleUnknown,
+// unhealthy, the error as a problem), which is what Observe reports.
+func (m *Member) Status(ctx context.Context) (upgrade.MemberState, error) {
+	st, _, err := m.status(ctx)
+	return st, err
+}
+
+func (m *Member) status(ctx context.Context) (upgrade.MemberState, HAStatus, error) {
+	st := upgrade.MemberState{ID: m.unit.Name, Role: upgrade.RoleUnknown}
+	failed := func(err error) (upgrade.MemberState, HAStatus, error) {
+		kind := ErrUnreadable
+		if errors.Is(err, driver.ErrUnreachable) || errors.Is(err, driver.ErrDropped) ||
+			errors.Is(err, driver.ErrAborted) || errors.Is(err, driver.ErrClosed) ||
+			errors.Is(err, driver.ErrAuth) || errors.Is(err, driver.ErrHostKey) {
+			kind = ErrUnreachable
+			st.Role = upgrade.RoleDown
+		}
+		st.Healthy = false
+		st.Problems = append(st.Problems, cond(kind, "%v", err).Error())
+		return st, HAStatus{}, err
+	}
+	ha, err := m.readHA(ctx)
+	if err != nil {
+		return failed(err)
+	}
+	v, err := m.readVersion(ctx)
+	if err != nil {
+		mapHA(&st, ha)
+		st.Role = upgrade.RoleUnknown
+		return failed(err)
+	}
+	st.Version = v.String()
+	mapHA(&st, ha)
+	return st, ha, nil
+}
+
+// mapHA fills role, health, sync, raw text and problems from `ha`.
+func mapHA(st *upgrade.MemberState, ha HAStatus) {
+	st.SyncKnown, st.SyncPercent = ha.SyncKnown, ha.SyncPercent
+	if !ha.Configured {
+		st.Role = upgrade.RoleUnknown
+		st.Raw = ha.StateText
+		st.Problems = append(st.Problems, cond(ErrNotConfigured, "%s", ha.StateText).Error())
+		return
+	}
+	st.Raw = ha.Role + ": " + ha.StateText
+	st.Role = upgrade.RoleStandby
+	if ha.Active {
+		st.Role = upgrade.RoleActive
+	}
+	st.Healthy = true
+	if !ha.PeerAlive {
+		st.Healthy = false
+		st.Problems = append(st.Problems, cond(ErrPeerNotAlive, "ha does not print \"HA cluster peer is ALIVE\"").Error())
+	}
+	if ha.SyncKnown && ha.SyncPercent < 100 {
+		st.Healthy = false
+		st.Problems = append(st.Problems, cond(ErrSyncIncomplete, "%d%%", ha.SyncPercent).Error())
+	}
+}
+
+// haRole returns "master" or "slave" from a MemberState's Raw text as
+// written by Status, or "".
+func haRole(st upgrade.MemberState) string {
+	r, _, ok := strings.Cut(st.Raw, ": ")
+	if ok && (r == "master" || r == "slave") {
+		return r
+	}
+	return ""
+}
+
+// resetSlack absorbs the one-second resolution of the time in state.
+const resetSlack = time.Second
+
+// track follows the unit's ACTIVE period through its time in state. A poll
+// sent at sent and answered at at, printing a time in state t (whole
+// seconds), bounds when the period began: between sent − t − 1 s and
+// at − t. Successive bounds of one period overlap; when a poll's bounds lie
+// wholly after the earlier ones (by more than a second of slack), the
+// period restarted although the unit was seen ACTIVE at every poll: an
+// unplanned failover and fail-back, or a restart, in between (clavister.md
+// §3, §8.8). The alarm sticks (see Cluster.Observe).
+func (m *Member) track(ha HAStatus, sent, at time.Time) {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	if !ha.Configured || !ha.Active {
+		m.activeLo, m.activeHi = time.Time{}, time.Time{}
+		return
+	}
+	if !ha.TimeKnown {
+		return
+	}
+	hi := at.Add(-ha.TimeInState)
+	lo := sent.Add(-ha.TimeInState - time.Second)
+	if m.activeHi.IsZero() {
+		m.activeLo, m.activeHi = lo, hi
+		return
+	}
+	if lo.After(m.activeHi.Add(resetSlack)) && m.alarmText == "" {
+		m.alarmText = cond(ErrUnplannedFailover, "%s has been ACTIVE for only %v but was already ACTIVE %v earlier (clavister.md §8.8: stop and re-assess)",
+			m.unit.Name, ha.TimeInState, at.Sub(m.activeHi).Round(time.Second)).Error()
+		m.c.log.Warn("clavister: unplanned failover detected", "unit", m.unit.Name, "time_in_state", ha.TimeInState)
+		m.activeLo, m.activeHi = lo, hi
+		return
+	}
+	// Narrow the bounds.
+	if lo.After(m.activeLo) {
+		m.activeLo = lo
+	}
+	if hi.Before(m.activeHi) {
+		m.activeHi = hi
+	}
+	if m.activeLo.After(m.activeHi) {
+		m.activeLo = m.activeHi
+	}
+}
+
+// forgetActive stops following the ACTIVE period: a planned failover
+// restarts the time in state on purpose.
+func (m *Member) forgetActive() {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	m.activeLo, m.activeHi = time.Time{}, time.Time{}
+}
+
+// alarm returns the sticky unplanned-failover alarm, or "".
+func (m *Member) alarm() string {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	return m.alarmText
+}
+
+// Install implements upgrade.Member (clavister.md §5 step 2). target must
+// be a cOS Core version (ParseVersion); it is compared with what the unit
+// runs after the reboot by the planner's gate, since the .upg file does not
+// say which version it holds.
+//
+// Steps: read `ha` and `about`; if the unit already runs target, return
+// nil (nothing to do); refuse (ErrUnexpectedRole) when the unit is ACTIVE
+// or HA is not configured — only the INACTIVE unit of a healthy pair is
+// ever upgraded; copy Config.FirmwarePath by SCP to Config.RemoteDir and
+// check with `ls` that the unit lists it (and its size, when `ls` prints
+// one; see checkUploaded); read `ha` again and send Config.ApplyCommand
+// (UNVERIFIED, see DefaultApplyCommand) only if the unit is still INACTIVE.
+//
+// The unit then reboots: a dropped session (*driver.DroppedError) or an
+// apply command that times out while the unit goes away is the expected
+// outcome, as is a normal return. Install returns without waiting for the
+// unit to come back; the planner's gate does. Errors are *UnitError naming
+// the unit (Op "install", "upload" or "apply"), e.g. wrapping a
+// *driver.UploadError (missing local file, size mismatch) or a
+// *driver.CommandError (the unit rejected the apply command). Nothing is
+// applied when the upload failed.
+func (m *Member) Install(ctx context.Context, target string) error {
+	tv, err := ParseVersion(target)
+	if err != nil {
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: err}
+	}
+	ha, err := m.readHA(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := m.readVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Compare(tv) == 0 {
+		m.c.log.Info("clavister: install: unit already on target", "unit", m.unit.Name, "version", v.String())
+		return nil
+	}
+	switch {
+	case !ha.Configured:
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrNotConfigured, "%s", ha.StateText)}
+	case ha.Active:
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrUnexpectedRole, "refusing to upgrade the ACTIVE unit: upgrade the INACTIVE unit and fail over first (clavister.md §5)")}
+	}
+	cfg := m.c.cfg
+	remote := cfg.remotePath()
+	m.c.log.Info("clavister: install: uploading firmware", "unit", m.unit.Name, "from", v.String(), "to", target, "file", cfg.FirmwarePath, "remote", remote)
+	start := time.Now()
+	if err := m.c.tr.upload(ctx, m.dcfg, cfg.FirmwarePath, remote, nil); err != nil {
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: err}
+	}
+	if err := m.checkUploaded(ctx, cfg.FirmwarePath, remote); err != nil {
+		return err
+	}
+	apply := cfg.applyCommand()
+	m.c.log.Info("clavister: install: applying firmware", "unit", m.unit.Name, "command", apply, "upload_duration", time.Since(start).Round(time.Millisecond))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// The upload can take minutes: make sure the unit is still INACTIVE
+	// right before it reboots, with nothing in between on this session.
+	if ha, err = m.readHALocked(ctx); err != nil {
+		return err
+	}
+	if !ha.Configured || ha.Active {
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrUnexpectedRole, "the unit became ACTIVE during the upload; not applying (%s)", ha.StateText)}
+	}
+	_, err = m.sendLocked(ctx, "apply", apply, false)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, driver.ErrDropped):
+		// The expected reboot.
+		return nil
+	case errors.Is(err, driver.ErrAborted) && ctx.Err() == nil:
+		// No answer before the command timeout: a unit that reboots
+		// without closing the connection looks like this. The gate decides.
+		m.c.log.Warn("clavister: install: no answer to the apply command; assuming the unit is rebooting", "unit", m.unit.Name, "error", err)
+		return nil
+	default:
+		return err
+	}
+}
+
+// checkUploaded lists the unit's files with `ls` after an upload: the file
+// must be listed, and when the listing prints a size it must equal the
+// local file's (an *driver.UploadError wrapping driver.ErrSizeMismatch
+// otherwise). The public `ls` capture prints names only (fixtures ls/, [U]
+// whether any listing prints sizes); then only the SCP acknowledgement of
+// every byte vouches for the size, and a damaged package is caught after
+// the reboot, when the unit is not on the target (the planner's gate).
+func (m *Member) checkUploaded(ctx context.Context, local, remote string) error {
+	fi, err := os.Stat(local)
+	if err != nil {
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: &driver.UploadError{Host: m.host, LocalPath: local, RemotePath: remote, Err: err}}
+	}
+	dir, name := path.Split(remote)
+	cmd := "ls"
+	if dir = strings.TrimSuffix(dir, "/"); dir != "" {
+		cmd = "ls " + dir
+	}
+	out, err := m.send(ctx, "ls", cmd, true)
+	if err != nil {
+		return err
+	}
+	size, known, err := lsSize(out, name)
+	switch {
+	case err != nil:
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: &driver.UploadError{Host: m.host, LocalPath: local, RemotePath: remote, Err: err}}
+	case known && size != fi.Size():
+		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: &driver.UploadError{Host: m.host, LocalPath: local, RemotePath: remote,
+			Err: fmt.Errorf("%w: local file has %d bytes, ls on the unit shows %d", driver.ErrSizeMismatch, fi.Size(), size)}}
+	case !known:
+		m.c.log.Info("clavister: install: ls lists the package without a size; relying on the SCP acknowledgement", "unit", m.unit.Name, "file", name, "bytes", fi.Size())
+	}
+	return nil
+}
+
+// lsSize finds name in `ls` output. known reports whether the line also
+// prints a size in bytes: a decimal field (optionally followed by "bytes"
+// or "B") beside a name that is the line's first or last field. A name not
+// listed is a *ParseError (errors.Is ErrUnrecognized). The listing format
+// with sizes is unverified ([U]); the public capture prints names only.
+func lsSize(out, name string) (size int64, known bool, err error) {
+	found := false
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		var rest []string
+		switch {
+		case f[0] == name:
+			rest = f[1:]
+		case f[len(f)-1] == name:
+			rest = f[:len(f)-1]
+		default:
+			continue
+		}
+		found = true
+		for _, x := range rest {
+			x = strings.TrimSuffix(strings.TrimSuffix(x, "bytes"), "B")
+			if n, err := strconv.ParseInt(x, 10, 64); err == nil && n >= 0 {
+				return n, true, nil
+			}
+		}
+	}
+	if found {
+		return 0, false, nil
+	}
+	return 0, false, newParseError("ls", out, fmt.Sprintf("%q is not listed after the upload", name), nil)
+}

@@ -1,0 +1,502 @@
+package clavister
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/hitless/hitless/upgrade"
+)
+
+// Planner encodes the cOS Core Administration Guide's procedure
+// "Upgrading an HA Cluster" (Admin Guide 14.00 ha_upgrades.html;
+// clavister.md §5) as an upgrade.Planner:
+//
+//  1. install:<inactive>@<target> — upgrade the INACTIVE unit first
+//     (SCP upload, apply command, reboot);
+//  2. wait:<inactive>@<target> — gate: it is back on the target, INACTIVE,
+//     sees its peer ALIVE, object sync 100 % where printed; the other unit
+//     is still ACTIVE and healthy and its time in state did not go back
+//     (an unplanned failover, §8.8: the gate fails);
+//  3. failover:to:<inactive> — `ha -deactivate` on the ACTIVE unit; refused
+//     by the executor's guard unless the gate-2 condition holds at that
+//     moment (a Safe precheck);
+//  4. wait:active:<inactive> — gate: the roles swapped, verified with `ha`
+//     on both units, both see the peer ALIVE;
+//  5. install:<formerly active>@<target> — upgrade the now-INACTIVE unit;
+//  6. with RestoreRoles, when the master is not the ACTIVE unit at that
+//     point: wait:<master>@<target> (resync gate), then restore:to:<master>
+//     (`ha -deactivate` on the ACTIVE slave, §5 step 6);
+//  7. postcheck@<target> — gate (§5 step 7): both units on the target,
+//     exactly one ACTIVE (the master, with RestoreRoles), both see the peer
+//     ALIVE, in sync, no pair problem. It is also the resync gate of the
+//     last unit installed.
+//
+// For a fresh pair fw-a (ACTIVE) and fw-b (INACTIVE) and target 14.00.11 the
+// step IDs are install:fw-b@14.00.11, wait:fw-b@14.00.11, failover:to:fw-b,
+// wait:active:fw-b, install:fw-a@14.00.11, postcheck@14.00.11.
+//
+// Plan is pure and deterministic: step IDs depend only on unit names and
+// the target, and re-planning from a fresh snapshot part-way yields only the
+// remaining steps, with the same IDs (a subsequence of the first plan, so an
+// upgrade.Journal resumes): after the first install, the plan starts at its
+// gate; after the failover, at wait:active; with both units on the target,
+// it holds only what is left (the role restore, the post-check), or nothing
+// when the post-check already holds. A unit that is down in the snapshot
+// (rebooting) and whose version is therefore unknown is planned as not yet
+// upgraded; Member.Install is a no-op on a unit already on the target.
+//
+// Configuration is never pushed (§6, §8.4: Deactivate Before Reconf would
+// cause an extra failover).
+type Planner struct {
+	// Cluster is the pair the steps act on; required.
+	Cluster *Cluster
+	// Gate is the Timing of every health gate; zero means
+	// upgrade.DefaultGateTiming() (poll every 10 s, healthy 30 s, 20 min
+	// deadline). A unit reboot takes an unknown time on real hardware
+	// (clavister.md §5 step 2: plan 10–15 min per unit); the deadline must
+	// cover it.
+	Gate upgrade.Timing
+	// RestoreRoles adds the optional role restore of §5 step 6: fail back
+	// so that the HA master is ACTIVE again at the end. cOS Core never
+	// fails back by itself (§1).
+	RestoreRoles bool
+}
+
+var _ upgrade.Planner = Planner{}
+
+// PlanError says why no plan could be made. It lists every problem at once,
+// each a *UnitError naming its unit or a condition error (errors.Is finds
+// ErrNotConfigured, ErrAheadOfTarget, ErrSplitBrain, ErrBothInactive,
+// ErrUnreadable…). It matches upgrade.ErrInvalid.
+type PlanError struct {
+	// Cluster is the cluster name; Target the requested version.
+	Cluster, Target string
+	// Problems are the reasons, in unit order.
+	Problems []error
+}
+
+// Error lists the problems on one line.
+func (e *PlanError) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.Error()
+	}
+	return fmt.Sprintf("clavister: cannot plan the upgrade of cluster %s to %q: %s", e.Cluster, e.Target, strings.Join(msgs, "; "))
+}
+
+// Is matches upgrade.ErrInvalid.
+func (e *PlanError) Is(target error) bool { return target == upgrade.ErrInvalid }
+
+// Unwrap returns the problems.
+func (e *PlanError) Unwrap() []error { return e.Problems }
+
+// Step ID shapes (stable: the journal keys on them).
+func installStepID(unit, target string) string { return "install:" + unit + "@" + target }
+func waitStepID(unit, target string) string    { return "wait:" + unit + "@" + target }
+func failoverStepID(to string) string          { return "failover:to:" + to }
+func activeStepID(to string) string            { return "wait:active:" + to }
+func restoreStepID(to string) string           { return "restore:to:" + to }
+func postcheckStepID(target string) string     { return "postcheck@" + target }
+
+// Plan implements upgrade.Planner (see Planner for the steps). It refuses
+// with a *PlanError when: there is no Cluster; the target is not a cOS Core
+// version; the Gate timing is invalid; a unit is missing from the snapshot
+// or the snapshot has a unit the pair does not; a unit's version does not
+// parse or is ahead of the target (ErrAheadOfTarget); a unit is a
+// standalone system (ErrNotConfigured) or its state could not be read
+// (ErrUnreadable); both units are ACTIVE (ErrSplitBrain) or none is
+// (ErrBothInactive; a pair that forwards nothing cannot be upgraded
+// without downtime); with RestoreRoles, neither unit says which is master.
+// Mixed versions are expected part-way and are not a problem.
+func (p Planner) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
+	if p.Cluster == nil {
+		return upgrade.Plan{}, &PlanError{Cluster: s.Cluster, Target: target, Problems: []error{errors.New("clavister: planner has no Cluster")}}
+	}
+	c := p.Cluster
+	fail := &PlanError{Cluster: c.Name(), Target: target}
+	bad := func(err error) { fail.Problems = append(fail.Problems, err) }
+	tv, terr := ParseVersion(target)
+	if terr != nil {
+		bad(fmt.Errorf("clavister: target: %w", terr))
+	}
+	timing := p.gate()
+	if err := timing.Validate(); err != nil {
+		bad(fmt.Errorf("clavister: planner gate: %w", err))
+	}
+	names := [2]string{c.cfg.Units[0].Name, c.cfg.Units[1].Name}
+	for _, m := range s.Members {
+		if m.ID != names[0] && m.ID != names[1] {
+			bad(&UnitError{Unit: m.ID, Op: "plan", Err: cond(ErrUnknownUnit, "snapshot has a unit that is not in cluster %s", c.Name())})
+		}
+	}
+	var (
+		st     [2]upgrade.MemberState
+		on     [2]bool // runs the target
+		active []int
+	)
+	for i, name := range names {
+		m, ok := s.Member(name)
+		if !ok {
+			bad(&UnitError{Unit: name, Op: "plan", Err: cond(ErrUnreadable, "missing from the snapshot")})
+			continue
+		}
+		st[i] = m
+		if m.Version != "" && terr == nil {
+			v, verr := ParseVersion(m.Version)
+			switch {
+			case verr != nil:
+				bad(&UnitError{Unit: name, Op: "plan", Err: cond(ErrUnreadable, "version: %v", verr)})
+			case v.Compare(tv) > 0:
+				bad(&UnitError{Unit: name, Op: "plan", Err: cond(ErrAheadOfTarget, "runs %s, target %s: a downgrade is not a rolling upgrade", m.Version, target)})
+			default:
+				on[i] = v.Compare(tv) == 0
+			}
+		}
+		switch m.Role {
+		case upgrade.RoleActive:
+			active = append(active, i)
+		case upgrade.RoleStandby, upgrade.RoleDown:
+			// INACTIVE, or rebooting part-way: both are planned.
+		case upgrade.RoleUnknown:
+			bad(&UnitError{Unit: name, Op: "plan", Err: firstProblem(m, ErrUnreadable)})
+		default:
+			bad(&UnitError{Unit: name, Op: "plan", Err: cond(ErrUnexpectedRole, "role %s", m.Role)})
+		}
+	}
+	switch {
+	case len(active) == 2:
+		bad(cond(ErrSplitBrain, "%s and %s both report ACTIVE", names[0], names[1]))
+	case len(active) == 0 && len(fail.Problems) == 0:
+		bad(cond(ErrBothInactive, "no unit reports ACTIVE (%s is %s, %s is %s): nothing forwards", names[0], st[0].Role, names[1], st[1].Role))
+	}
+	master := ""
+	if p.RestoreRoles {
+		master = masterOf(names, st)
+		if master == "" && len(fail.Problems) == 0 {
+			bad(errors.New("clavister: RestoreRoles: neither unit reports which one is the HA master"))
+		}
+	}
+	if len(fail.Problems) > 0 {
+		return upgrade.Plan{}, fail
+	}
+
+	act := active[0]
+	oth := 1 - act
+	b := builder{c: c, target: target, tv: tv, timing: timing, master: master}
+	var steps []upgrade.Step
+	final := names[act] // the ACTIVE unit once every install is done
+	switch {
+	case !on[act]:
+		// Phase 1: the INACTIVE unit first (or its gate when it is done).
+		if !on[oth] {
+			steps = append(steps, b.install(names[oth], names[act]))
+		}
+		steps = append(steps,
+			b.waitUpgraded(names[oth], names[act]),
+			b.failover(names[oth], names[act]),
+			b.waitActive(names[oth], names[act]),
+			b.install(names[act], names[oth]))
+		final = names[oth]
+	case !on[oth]:
+		// Phase 2: failed over already; the former ACTIVE unit is left.
+		steps = append(steps,
+			b.waitActive(names[act], names[oth]),
+			b.install(names[oth], names[act]))
+	}
+	restore := master != "" && master != final
+	switch {
+	case restore:
+		steps = append(steps, b.waitUpgraded(master, final), b.restore(master, final), b.postcheck())
+	case len(steps) > 0:
+		steps = append(steps, b.postcheck())
+	default:
+		// Both on the target: only a post-check that does not hold yet.
+		if b.postcheckCond(s) != nil {
+			steps = append(steps, b.postcheck())
+		}
+	}
+	return upgrade.Plan{Cluster: c.Name(), Target: target, Steps: steps}, nil
+}
+
+// gate returns the Timing in force.
+func (p Planner) gate() upgrade.Timing {
+	if p.Gate == (upgrade.Timing{}) {
+		return upgrade.DefaultGateTiming()
+	}
+	return p.Gate
+}
+
+func index(names [2]string, n string) int {
+	if names[0] == n {
+		return 0
+	}
+	return 1
+}
+
+// masterOf returns the unit that is HA master according to the snapshot:
+// the one reporting "master", or the peer of the one reporting "slave"
+// (the other may be rebooting). "" when unknown or contradictory.
+func masterOf(names [2]string, st [2]upgrade.MemberState) string {
+	r := [2]string{haRole(st[0]), haRole(st[1])}
+	switch {
+	case r[0] == "master" && r[1] != "master":
+		return names[0]
+	case r[1] == "master" && r[0] != "master":
+		return names[1]
+	case r[0] == "slave" && r[1] == "":
+		return names[1]
+	case r[1] == "slave" && r[0] == "":
+		return names[0]
+	}
+	return ""
+}
+
+// firstProblem returns the member's first problem as a typed error, or
+// kind when it has none.
+func firstProblem(m upgrade.MemberState, kind error) error {
+	if len(m.Problems) == 0 {
+		return cond(kind, "role %s", m.Role)
+	}
+	return classify(m.Problems[0])
+}
+
+// builder makes the steps of one plan.
+type builder struct {
+	c      *Cluster
+	target string
+	tv     Version
+	timing upgrade.Timing
+	master string // "" without RestoreRoles
+}
+
+// install upgrades unit while peer forwards.
+func (b builder) install(unit, peer string) upgrade.Step {
+	c, target, timing := b.c, b.target, b.timing
+	return &upgrade.Func{
+		StepID: installStepID(unit, target),
+		Desc: fmt.Sprintf("install %s on INACTIVE %s: SCP %s, then %q (reboots; %s keeps forwarding)",
+			target, unit, filepath.Base(c.cfg.FirmwarePath), c.cfg.applyCommand(), peer),
+		Members: []string{unit},
+		Do: func(ctx context.Context) error {
+			m := c.Member(unit)
+			if m == nil {
+				return &UnitError{Unit: unit, Op: "install", Err: ErrUnknownUnit}
+			}
+			return m.Install(ctx, target)
+		},
+		// An interrupted install is done when the unit is back and runs
+		// the target.
+		Check: func(ctx context.Context) (bool, error) {
+			snap, err := upgrade.WaitFor(ctx, c, upgrade.Gate{
+				Name:   "unit " + unit + " back after an interrupted install",
+				Timing: timing,
+				Check: func(s upgrade.Snapshot) error {
+					m, ok := s.Member(unit)
+					if !ok || m.Role == upgrade.RoleDown || m.Version == "" {
+						return &UnitError{Unit: unit, Op: "gate", Err: firstProblem(m, ErrUnreachable)}
+					}
+					return nil
+				},
+			}, nil)
+			if err != nil {
+				return false, err
+			}
+			m, _ := snap.Member(unit)
+			v, err := ParseVersion(m.Version)
+			return err == nil && v.Compare(b.tv) == 0, nil
+		},
+	}
+}
+
+// waitUpgraded waits until unit runs the target as a healthy INACTIVE unit
+// while peer stays ACTIVE.
+func (b builder) waitUpgraded(unit, peer string) upgrade.Step {
+	return &upgrade.Wait{
+		StepID:  waitStepID(unit, b.target),
+		Desc:    fmt.Sprintf("wait until %s is back on %s, INACTIVE, peer ALIVE, in sync; %s still ACTIVE without a failover", unit, b.target, peer),
+		Cluster: b.c,
+		G: upgrade.Gate{
+			Name:   unit + " upgraded and in sync",
+			Timing: b.timing,
+			Check:  func(s upgrade.Snapshot) error { return b.upgradedCond(s, unit, peer) },
+		},
+	}
+}
+
+// upgradedCond is the condition of waitUpgraded and the failover's Safe
+// precheck.
+func (b builder) upgradedCond(s upgrade.Snapshot, unit, peer string) error {
+	return errors.Join(
+		checkUnit(s, unit, upgrade.RoleStandby, &b.tv, ErrUnplannedFailover, "is %s before the planned failover"),
+		checkUnit(s, peer, upgrade.RoleActive, nil, ErrUnplannedFailover, "is %s: the roles changed outside the plan"),
+		pairConds(s),
+	)
+}
+
+// failover swaps the roles: `ha -deactivate` on from, so to takes over.
+func (b builder) failover(to, from string) upgrade.Step {
+	return b.swap(failoverStepID(to), fmt.Sprintf("fail over to upgraded %s: ha -deactivate on ACTIVE %s", to, from), to, from)
+}
+
+// restore fails back to the master (§5 step 6).
+func (b builder) restore(master, slave string) upgrade.Step {
+	return b.swap(restoreStepID(master), fmt.Sprintf("restore roles: fail back to master %s: ha -deactivate on ACTIVE %s", master, slave), master, slave)
+}
+
+func (b builder) swap(id, desc, to, from string) upgrade.Step {
+	c := b.c
+	return &upgrade.Func{
+		StepID: id,
+		Desc:   desc,
+		Do:     func(ctx context.Context) error { return c.Failover(ctx, to) },
+		Safe:   func(s upgrade.Snapshot) error { return b.upgradedCond(s, to, from) },
+		Check: func(ctx context.Context) (bool, error) {
+			s, err := c.Observe(ctx)
+			if err != nil {
+				return false, err
+			}
+			t, _ := s.Member(to)
+			f, _ := s.Member(from)
+			return t.Forwarding() && f.Role == upgrade.RoleStandby, nil
+		},
+	}
+}
+
+// waitActive waits until to is the healthy ACTIVE unit on the target and
+// from is INACTIVE, both seeing the peer ALIVE.
+func (b builder) waitActive(to, from string) upgrade.Step {
+	return &upgrade.Wait{
+		StepID:  activeStepID(to),
+		Desc:    fmt.Sprintf("wait until ha on both units shows %s ACTIVE and %s INACTIVE, peer ALIVE on both", to, from),
+		Cluster: b.c,
+		G: upgrade.Gate{
+			Name:   "roles swapped to " + to,
+			Timing: b.timing,
+			Check: func(s upgrade.Snapshot) error {
+				return errors.Join(
+					checkUnit(s, to, upgrade.RoleActive, &b.tv, ErrUnexpectedRole, "is %s after the failover"),
+					checkUnit(s, from, upgrade.RoleStandby, nil, ErrUnexpectedRole, "is %s after the failover"),
+					pairConds(s),
+				)
+			},
+		},
+	}
+}
+
+// postcheck is the final gate (§5 step 7).
+func (b builder) postcheck() upgrade.Step {
+	desc := fmt.Sprintf("post-check: both units on %s, one ACTIVE, peer ALIVE on both, in sync", b.target)
+	if b.master != "" {
+		desc = fmt.Sprintf("post-check: both units on %s, master %s ACTIVE, peer ALIVE on both, in sync", b.target, b.master)
+	}
+	return &upgrade.Wait{
+		StepID:  postcheckStepID(b.target),
+		Desc:    desc,
+		Cluster: b.c,
+		G: upgrade.Gate{
+			Name:   "post-check",
+			Timing: b.timing,
+			Check:  b.postcheckCond,
+		},
+	}
+}
+
+// postcheckCond: both units healthy on the target, exactly one ACTIVE (the
+// master when restoring roles), no pair problem.
+func (b builder) postcheckCond(s upgrade.Snapshot) error {
+	names := [2]string{b.c.cfg.Units[0].Name, b.c.cfg.Units[1].Name}
+	act := -1
+	for i, n := range names {
+		if m, ok := s.Member(n); ok && m.Role == upgrade.RoleActive {
+			act = i
+		}
+	}
+	if b.master != "" {
+		act = index(names, b.master)
+	}
+	if act < 0 {
+		return errors.Join(
+			checkUnit(s, names[0], upgrade.RoleActive, &b.tv, ErrUnexpectedRole, "is %s"),
+			checkUnit(s, names[1], upgrade.RoleActive, &b.tv, ErrUnexpectedRole, "is %s"),
+			pairConds(s),
+		)
+	}
+	return errors.Join(
+		checkUnit(s, names[act], upgrade.RoleActive, &b.tv, ErrUnexpectedRole, "is %s"),
+		checkUnit(s, names[1-act], upgrade.RoleStandby, &b.tv, ErrUnexpectedRole, "is %s"),
+		pairConds(s),
+	)
+}
+
+// roleWord names a role in Clavister's words.
+func roleWord(r upgrade.Role) string {
+	switch r {
+	case upgrade.RoleActive:
+		return "ACTIVE"
+	case upgrade.RoleStandby:
+		return "INACTIVE"
+	case upgrade.RoleDown:
+		return "unreachable"
+	default:
+		return string(r)
+	}
+}
+
+// checkUnit checks one unit of a snapshot: present and readable, in role
+// want (otherwise an error of kind roleKind, ErrUnexpectedRole or
+// ErrUnplannedFailover, with roleMsg's %s the role found), on
+// version tv when tv is not nil (ErrUnexpectedVersion), and healthy (its
+// problems, classified). It returns a *UnitError with Op "gate" joining
+// every failure, or nil.
+func checkUnit(s upgrade.Snapshot, unit string, want upgrade.Role, tv *Version, roleKind error, roleMsg string) error {
+	fail := func(errs ...error) error { return &UnitError{Unit: unit, Op: "gate", Err: errors.Join(errs...)} }
+	m, ok := s.Member(unit)
+	switch {
+	case !ok:
+		return fail(cond(ErrUnreadable, "missing from the snapshot"))
+	case m.Role == upgrade.RoleDown:
+		return fail(firstProblem(m, ErrUnreachable))
+	case m.Role == upgrade.RoleUnknown:
+		return fail(firstProblem(m, ErrUnreadable))
+	}
+	var errs []error
+	if tv != nil {
+		v, err := ParseVersion(m.Version)
+		switch {
+		case err != nil:
+			errs = append(errs, cond(ErrUnreadable, "version %q: %v", m.Version, err))
+		case v.Compare(*tv) != 0:
+			errs = append(errs, cond(ErrUnexpectedVersion, "runs %s, want %s", m.Version, tv))
+		}
+	}
+	if m.Role != want {
+		errs = append(errs, cond(roleKind, roleMsg+", want %s (%s)", roleWord(m.Role), roleWord(want), m.Raw))
+	}
+	if !m.Healthy {
+		for _, p := range m.Problems {
+			errs = append(errs, classify(p))
+		}
+		if len(m.Problems) == 0 {
+			errs = append(errs, cond(ErrUnreadable, "not healthy"))
+		}
+	}
+	if len(errs) > 0 {
+		return fail(errs...)
+	}
+	return nil
+}
+
+// pairConds returns the snapshot's pair problems as typed errors, except
+// "peer not ALIVE", which checkUnit reports per unit.
+func pairConds(s upgrade.Snapshot) error {
+	var errs []error
+	for _, p := range s.Problems {
+		if e := classify(p); !errors.Is(e, ErrPeerNotAlive) {
+			errs = append(errs, e)
+		}
+	}
+	return errors.Join(errs...)
+}

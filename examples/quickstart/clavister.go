@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hitless/hitless/clavister"
+	"github.com/hitless/hitless/clavister/clavistertest"
+	"github.com/hitless/hitless/driver"
+	"github.com/hitless/hitless/upgrade"
+)
+
+const clavisterTarget = "14.00.10.00-31870"
+
+var clavisterFaults = map[string]string{
+	"never-returns":    "the inactive unit's restart never comes back: the health gate times out, the active unit keeps forwarding",
+	"back-on-old":      "the inactive unit comes back on its old firmware: refused before the failover",
+	"sync-stuck":       "HA object sync stops at 60 %: no failover to an unsynchronised unit",
+	"peer-not-alive":   "both units report the peer NOT ALIVE: the pre-checks refuse to start",
+	"truncated-upload": "the firmware upload arrives truncated: the size check refuses to apply it",
+	"bad-ha-output":    "`ha` prints something unreadable: fail closed, nothing is changed",
+	"wrong-password":   "the CLI password is wrong: typed error naming the unit, nothing is touched",
+	"unknown-host-key": "known_hosts does not list the units: refused before logging in",
+	"missing-firmware": "the .upg file does not exist: the configuration is refused before any connection",
+}
+
+// runClavister upgrades a simulated cOS Core HA pair through the real
+// driver over SSH on 127.0.0.1.
+func runClavister(ctx context.Context, o options) (*result, error) {
+	opts := clavistertest.Options{
+		Names:          [2]string{"fw-a", "fw-b"},
+		ApplyDelay:     o.scaled(200 * time.Millisecond),
+		RebootDuration: o.scaled(2 * time.Second),
+		SyncDuration:   o.scaled(time.Second),
+		ProbeEvery:     o.scaled(100 * time.Millisecond),
+	}
+	switch o.fault {
+	case "never-returns":
+		opts.Faults.NeverReturns = "fw-b"
+	case "back-on-old":
+		opts.Faults.BackOnOld = "fw-b"
+	case "sync-stuck":
+		opts.Faults.SyncStuckAt = 60
+	case "peer-not-alive":
+		opts.Faults.PeerNotAlive = true
+	case "truncated-upload":
+		opts.Faults.TruncateUpload = true
+	case "bad-ha-output":
+		opts.Faults.CommandError = map[string]string{"ha": "HA status: ¿?"}
+	}
+	sim, err := clavistertest.Start(opts)
+	if err != nil {
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	defer sim.Close()
+	fmt.Fprintf(o.out, "Simulated cOS Core HA pair: %s (master, active) at %s, %s (slave, inactive) at %s, firmware %s\n",
+		sim.Units()[0].Name(), sim.Units()[0].Addr(), sim.Units()[1].Name(), sim.Units()[1].Addr(), sim.Units()[0].Version())
+
+	dir, err := os.MkdirTemp("", "hitless-quickstart-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	fw, err := sim.WriteFirmware(dir, o.target)
+	if err != nil {
+		return nil, err
+	}
+	known := sim.KnownHostsFile()
+	password := sim.Password()
+	switch o.fault {
+	case "wrong-password":
+		password = "not-the-password"
+	case "unknown-host-key":
+		known = filepath.Join(dir, "empty_known_hosts")
+		if err := os.WriteFile(known, nil, 0o600); err != nil {
+			return nil, err
+		}
+	case "missing-firmware":
+		fw = filepath.Join(dir, "missing.upg")
+	}
+	transcript := driver.NewTranscript(password)
+	cfg := clavister.Config{
+		Name:             "cos-ha",
+		Username:         sim.Username(),
+		Password:         password,
+		KnownHostsFile:   known,
+		FirmwarePath:     fw,
+		CommandTimeout:   o.scaled(10 * time.Second),
+		ReconnectTimeout: o.scaled(time.Second),
+		Transcript:       transcript,
+	}
+	for i, u := range sim.Units() {
+		cfg.Units[i] = clavister.Unit{Name: u.Name(), Host: u.Host(), Port: u.Port()}
+	}
+
+	res := &result{Cluster: cfg.Name, Target: o.target, ProbeEvery: opts.ProbeEvery.String(), FinalVersions: map[string]string{}}
+	finish := func(err error) (*result, error) {
+		probe := sim.Probe()
+		probe.Stop()
+		res.TrafficLostTicks, res.ProbeTicks, res.StillForwarding = probe.LostTicks(), probe.Ticks(), probe.Forwarding()
+		for _, u := range sim.Units() {
+			res.FinalVersions[u.Name()] = u.Version()
+		}
+		for _, e := range transcript.Entries() {
+			res.Commands = append(res.Commands, command{Host: e.Host, Command: e.Command, Duration: e.Duration.Round(time.Millisecond).String(), Error: e.Error})
+		}
+		if err != nil {
+			res.Explanation = explain(err, res.StillForwarding)
+		}
+		res.OK = err == nil
+		return res, err
+	}
+
+	c, err := clavister.New(ctx, cfg)
+	if err != nil {
+		return finish(err)
+	}
+	defer c.Close()
+	snap, err := c.Observe(ctx)
+	if err != nil {
+		return finish(err)
+	}
+	planner := clavister.Planner{Cluster: c, Gate: upgrade.Timing{
+		Interval: o.scaled(100 * time.Millisecond), MinHealthy: o.scaled(300 * time.Millisecond), Deadline: o.scaled(15 * time.Second),
+	}}
+	plan, err := planner.Plan(snap, o.target)
+	if err != nil {
+		return finish(err)
+	}
+	fmt.Fprintf(o.out, "\nDry run:\n%s\n", plan.Render())
+	ex := &upgrade.Executor{OnEvent: progress(o.out)}
+	if o.journal != "" {
+		ex.Journal = &upgrade.FileJournal{Path: o.journal}
+	}
+	rep, err := ex.Run(ctx, c, plan)
+	res.Report, res.Steps = rep, rep.Steps
+	return finish(err)
+}
+
+// explain turns the run's error into one operator sentence.
+func explain(err error, forwarding bool) string {
+	state := "The cluster kept forwarding traffic throughout."
+	if !forwarding {
+		state = "WARNING: the probe says the cluster is not forwarding now."
+	}
+	var why string
+	switch {
+	case errors.Is(err, driver.ErrAuth):
+		why = "Login was refused; nothing was changed on any unit."
+	case errors.Is(err, driver.ErrHostKey):
+		why = "A unit's SSH host key is not the one in known_hosts; hitless never logs in to an unverified host."
+	case errors.Is(err, clavister.ErrConfig):
+		why = "The configuration was refused before connecting to anything."
+	case errors.Is(err, upgrade.ErrPreCheck):
+		why = "A pre-check failed, so no step was started."
+	case errors.Is(err, upgrade.ErrUnsafe):
+		why = "The availability guard refused a step that could have left the cluster without a forwarding unit."
+	case errors.Is(err, upgrade.ErrGateTimeout):
+		why = "A health gate did not pass before its deadline, so the run stopped before the next disruptive step."
+	case errors.Is(err, upgrade.ErrInvalid):
+		why = "The cluster's state does not allow a plan (see the error)."
+	default:
+		why = "The run stopped at a safe point."
+	}
+	return why + " " + state
+}
