@@ -56,8 +56,8 @@
 //
 // # Unverified
 //
-// Sources: /work/shared/vendors/clavister.md and the captures it cites
-// (fixtures/clavister). These are not confirmed by any public capture and
+// Sources: the project's Clavister field notes (vendors/clavister.md, whose
+// section numbers are cited as §N) and the captures in testdata/. These are not confirmed by any public capture and
 // must be checked on a lab unit before production use (§9):
 //
 //   - the CLI step that applies an SCP-uploaded .upg (Config.ApplyCommand,

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// run executes the quickstart in-process with -json and decodes the report.
+func run(t *testing.T, args ...string) (int, map[string]any, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := mainErr(append([]string{"-json", "-speed", "4"}, args...), &out, &errb)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &m), "stdout must be JSON: %s\nstderr: %s", out.String(), errb.String())
+	return code, m, errb.String()
+}
+
+// TestQuickstartClavisterJSONContract: the main job upgrades the simulated
+// pair over real SSH with no lost tick and prints the documented keys.
+func TestQuickstartClavisterJSONContract(t *testing.T) {
+	code, m, progress := run(t)
+	require.Equal(t, 0, code, "report: %v", m["error"])
+	assert.Equal(t, true, m["ok"])
+	assert.Equal(t, float64(0), m["traffic_lost_ticks"])
+	assert.Greater(t, m["probe_ticks"], float64(10))
+	assert.Equal(t, map[string]any{"fw-a": clavisterTarget, "fw-b": clavisterTarget}, m["final_versions"])
+	steps := m["steps"].([]any)
+	require.NotEmpty(t, steps)
+	for _, s := range steps {
+		step := s.(map[string]any)
+		for _, k := range []string{"name", "status", "started", "finished"} {
+			assert.Contains(t, step, k)
+		}
+		assert.Equal(t, "done", step["status"], step["name"])
+	}
+	assert.Contains(t, progress, "Dry run:")
+	assert.Contains(t, progress, "failover:to:fw-b")
+	cmds, _ := json.Marshal(m["commands"])
+	assert.Contains(t, string(cmds), "ha -deactivate")
+	assert.NotContains(t, string(cmds), "password")
+}
+
+// TestQuickstartFaultsStopCleanly: every fault ends non-zero with an
+// explanation and the cluster still forwarding.
+func TestQuickstartFaultsStopCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the simulator once per fault")
+	}
+	for name := range clavisterFaults {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			code, m, _ := run(t, "-fault", name)
+			assert.Equal(t, 1, code)
+			assert.Equal(t, false, m["ok"])
+			assert.Equal(t, true, m["still_forwarding"])
+			assert.Equal(t, float64(0), m["traffic_lost_ticks"])
+			assert.NotEmpty(t, m["explanation"])
+			assert.NotContains(t, strings.ToLower(m["error"].(string)), "not-the-password")
+		})
+	}
+}
+
+func TestQuickstartBadFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 2, mainErr([]string{"-vendor", "nokia"}, &out, &errb))
+	assert.Equal(t, 2, mainErr([]string{"-fault", "meteor"}, &out, &errb))
+	assert.Equal(t, 2, mainErr([]string{"-speed", "0"}, &out, &errb))
+	assert.Equal(t, 0, mainErr([]string{"-list-faults"}, &out, &errb))
+	assert.Contains(t, out.String(), "wrong-password")
+}
