@@ -52,13 +52,20 @@ var (
 	ErrAheadOfTarget = errors.New("clavister: unit ahead of target version")
 	// ErrUnknownUnit: a unit name that is not one of the pair's.
 	ErrUnknownUnit = errors.New("clavister: unknown unit")
+	// ErrInstallNotTaken: the unit went away after the apply command (its
+	// session dropped or it was unreachable) and came back on a version
+	// other than the one installed: the upgrade did not take (truncated or
+	// wrong .upg, licence or entitlement refusal, clavister.md §8.11).
+	// Waiting cannot fix it, so it matches upgrade.ErrPermanent and health
+	// gates stop at once instead of polling to their deadline.
+	ErrInstallNotTaken = fmt.Errorf("clavister: unit rebooted after the install but runs another version: %w", upgrade.ErrPermanent)
 )
 
 // conditions lists every condition sentinel, for classify.
 var conditions = []error{
 	ErrUnreachable, ErrUnreadable, ErrNotConfigured, ErrPeerNotAlive, ErrSyncIncomplete,
 	ErrSplitBrain, ErrBothInactive, ErrUnplannedFailover, ErrUnexpectedRole,
-	ErrUnexpectedVersion, ErrAheadOfTarget, ErrUnknownUnit,
+	ErrUnexpectedVersion, ErrAheadOfTarget, ErrUnknownUnit, ErrInstallNotTaken,
 }
 
 // condError is a condition sentinel with details; its text starts with the

@@ -370,8 +370,14 @@ func TestE2EBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = c.Close() }()
-		rep, _, err := run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: 2 * time.Second}})
-		expectUnitError(t, err, "fw-b", clavister.ErrUnexpectedVersion, upgrade.ErrGateTimeout)
+		// A long deadline: the gate must stop at once when fw-b is back on
+		// the old version after its reboot, not wait the deadline out.
+		rep, _, err := run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
+		expectUnitError(t, err, "fw-b", clavister.ErrUnexpectedVersion, clavister.ErrInstallNotTaken, upgrade.ErrPermanent, upgrade.ErrGateTimeout)
+		var ge *upgrade.GateError
+		if !errors.As(err, &ge) || !ge.Permanent {
+			t.Errorf("want a permanent gate failure, got %v", err)
+		}
 		if rep == nil || rep.Steps[0].Status != upgrade.StatusDone || rep.Steps[1].Status != upgrade.StatusFailed || rep.Steps[2].Status != upgrade.StatusPlanned {
 			t.Errorf("want install done, gate failed, failover not run: %+v", rep)
 		}
@@ -428,10 +434,10 @@ func TestE2EBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = c.Close() }()
-		_, _, err = run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: 2 * time.Second}})
+		_, _, err = run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
 		// ls prints no sizes (as the public capture): the damaged package
-		// is caught when fw-b comes back on its old version.
-		expectUnitError(t, err, "fw-b", clavister.ErrUnexpectedVersion)
+		// is caught when fw-b comes back on its old version, at once.
+		expectUnitError(t, err, "fw-b", clavister.ErrUnexpectedVersion, clavister.ErrInstallNotTaken, upgrade.ErrPermanent)
 		expectSafe(t, pair)
 	})
 	t.Run("unit never returns", func(t *testing.T) {

@@ -37,6 +37,42 @@ type Member struct {
 	activeLo, activeHi time.Time
 	// alarmText is the sticky unplanned-failover alarm ("" when none).
 	alarmText string
+	// pending is the version of an install whose apply command was sent
+	// and whose result has not been seen yet ("" when none); wentAway
+	// records that the unit dropped or refused a session since then.
+	pending  string
+	wentAway bool
+}
+
+// noteAway records that the unit went away (session dropped, unreachable)
+// while an install is pending: the next version read shows its result.
+func (m *Member) noteAway() {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	if m.pending != "" {
+		m.wentAway = true
+	}
+}
+
+// installResult compares the version read now with a pending install: it
+// clears the install when the unit runs its version, and returns an
+// ErrInstallNotTaken problem when the unit has been away since and runs
+// another one.
+func (m *Member) installResult(v Version) string {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	if m.pending == "" {
+		return ""
+	}
+	want, err := ParseVersion(m.pending)
+	if err == nil && v.Compare(want) == 0 {
+		m.pending, m.wentAway = "", false
+		return ""
+	}
+	if !m.wentAway {
+		return "" // not rebooted yet
+	}
+	return cond(ErrInstallNotTaken, "came back on %s after installing %s", v, m.pending).Error()
 }
 
 var _ upgrade.Member = (*Member)(nil)
@@ -71,6 +107,9 @@ func (m *Member) connectLocked(ctx context.Context) error {
 	defer cancel()
 	s, err := m.c.tr.reconnect(rctx, m.dcfg, m.c.cfg.ReconnectBackoff)
 	if err != nil {
+		if ctx.Err() == nil {
+			m.noteAway()
+		}
 		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "connect", Err: err}
 	}
 	m.c.log.Debug("clavister: reconnected", "unit", m.unit.Name)
@@ -105,6 +144,9 @@ func (m *Member) sendLocked(ctx context.Context, op, cmd string, readOnly bool) 
 		if broken(err) {
 			_ = m.sess.Close()
 			m.sess = nil
+			if errors.Is(err, driver.ErrDropped) || errors.Is(err, driver.ErrClosed) {
+				m.noteAway()
+			}
 			// A session found dead (not one that timed out) is retried.
 			stale := errors.Is(err, driver.ErrDropped) || errors.Is(err, driver.ErrClosed)
 			if readOnly && stale && !fresh && attempt == 0 && ctx.Err() == nil {
@@ -217,6 +259,10 @@ func (m *Member) status(ctx context.Context) (upgrade.MemberState, HAStatus, err
 	}
 	st.Version = v.String()
 	mapHA(&st, ha)
+	if p := m.installResult(v); p != "" {
+		st.Healthy = false
+		st.Problems = append(st.Problems, p)
+	}
 	return st, ha, nil
 }
 
@@ -382,6 +428,9 @@ func (m *Member) Install(ctx context.Context, target string) error {
 	if !ha.Configured || ha.Active {
 		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrUnexpectedRole, "the unit became ACTIVE during the upload; not applying (%s)", ha.StateText)}
 	}
+	m.trackMu.Lock()
+	m.pending, m.wentAway = target, false
+	m.trackMu.Unlock()
 	_, err = m.sendLocked(ctx, "apply", apply, false)
 	switch {
 	case err == nil:
@@ -395,6 +444,9 @@ func (m *Member) Install(ctx context.Context, target string) error {
 		m.c.log.Warn("clavister: install: no answer to the apply command; assuming the unit is rebooting", "unit", m.unit.Name, "error", err)
 		return nil
 	default:
+		m.trackMu.Lock()
+		m.pending, m.wentAway = "", false
+		m.trackMu.Unlock()
 		return err
 	}
 }

@@ -19,6 +19,11 @@ var (
 	ErrPreCheck = errors.New("pre-check failed")
 	// ErrGateTimeout: a health gate did not pass before its deadline.
 	ErrGateTimeout = errors.New("health gate deadline exceeded")
+	// ErrPermanent marks a gate condition that waiting cannot fix (e.g. a
+	// member that rebooted after its install and came back on the old
+	// version). A Gate.Check error matching it ends WaitFor at once with a
+	// *GateError instead of polling until the deadline.
+	ErrPermanent = errors.New("condition cannot recover by waiting")
 	// ErrStopped: the run stopped at a safe point (cancellation).
 	ErrStopped = errors.New("run stopped")
 	// ErrJournal: the journal could not be read or written.
@@ -83,16 +88,22 @@ func (e *TimingError) Is(target error) bool {
 	return target == ErrInvalidTiming || target == ErrInvalid
 }
 
-// GateError reports a gate that did not pass in time, with its last failure.
+// GateError reports a gate that did not pass in time, or that met a
+// permanent failure (Permanent; Last matches ErrPermanent), with its last
+// failure.
 type GateError struct {
-	Gate     string
-	Deadline time.Duration
-	Polls    int
-	Last     error
+	Gate      string
+	Deadline  time.Duration
+	Polls     int
+	Permanent bool
+	Last      error
 }
 
 // Error describes the failure in one line, naming the step, gate or file.
 func (e *GateError) Error() string {
+	if e.Permanent {
+		return fmt.Sprintf("gate %q failed for good at poll %d (waiting cannot fix it): %v", e.Gate, e.Polls, e.Last)
+	}
 	return fmt.Sprintf("gate %q not healthy after %v (%d polls): %v", e.Gate, e.Deadline, e.Polls, e.Last)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -446,5 +447,26 @@ func TestReportJSONAndMarkdown(t *testing.T) {
 		md := rep.Markdown()
 		assert.Contains(t, md, "| 3 | `failover:to:b` | done | +5m40s | 0s |")
 		assert.True(t, strings.HasPrefix(md, "# Upgrade report: fw1 -> 2.0 (OK)"))
+	})
+}
+
+func TestGateStopsAtOnceOnPermanentFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		polls := 0
+		start := time.Now()
+		_, err := upgrade.WaitFor(t.Context(), c, upgrade.Gate{Name: "g", Timing: gate, Check: func(upgrade.Snapshot) error {
+			polls++
+			if polls < 3 {
+				return errors.New("not yet")
+			}
+			return fmt.Errorf("member came back on the old version: %w", upgrade.ErrPermanent)
+		}}, nil)
+		var ge *upgrade.GateError
+		require.ErrorAs(t, err, &ge)
+		assert.True(t, ge.Permanent)
+		assert.ErrorIs(t, err, upgrade.ErrGateTimeout)
+		assert.Equal(t, 3, ge.Polls)
+		assert.Equal(t, 20*time.Second, time.Since(start), "third poll at 20 s, not the 20 min deadline")
 	})
 }

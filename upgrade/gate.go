@@ -66,7 +66,8 @@ type Poll struct {
 
 // WaitFor polls c until g's condition has held for g.Timing.MinHealthy, or
 // fails with a *GateError (matching ErrGateTimeout) carrying the last
-// failure once g.Timing.Deadline has passed. The first poll is immediate;
+// failure once g.Timing.Deadline has passed, or at once when a failure
+// matches ErrPermanent. The first poll is immediate;
 // later ones follow every Interval. onPoll, if not nil, sees every poll.
 // It returns the last snapshot observed. ctx cancellation ends the wait
 // with ctx's error wrapped.
@@ -107,6 +108,9 @@ func WaitFor(ctx context.Context, c Cluster, g Gate, onPoll func(Poll)) (Snapsho
 			}
 			healthy = false
 			lastErr = err
+			if errors.Is(err, ErrPermanent) {
+				return last, &GateError{Gate: g.Name, Deadline: g.Timing.Deadline, Polls: n, Permanent: true, Last: err}
+			}
 		} else {
 			if !healthy {
 				healthy, healthySince = true, now

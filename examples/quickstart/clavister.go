@@ -159,6 +159,8 @@ func explain(err error, forwarding bool) string {
 		why = "A pre-check failed, so no step was started."
 	case errors.Is(err, upgrade.ErrUnsafe):
 		why = "The availability guard refused a step that could have left the cluster without a forwarding unit."
+	case errors.Is(err, upgrade.ErrPermanent):
+		why = "A unit came back from its upgrade in a state waiting cannot fix (e.g. on its old firmware), so the run stopped at once, before any failover."
 	case errors.Is(err, upgrade.ErrGateTimeout):
 		why = "A health gate did not pass before its deadline, so the run stopped before the next disruptive step."
 	case errors.Is(err, upgrade.ErrInvalid):
