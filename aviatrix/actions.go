@@ -1,0 +1,376 @@
+package aviatrix
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// VersionInfo is the reply of list_version_info (aviatrix.md §3; shape [R],
+// reconstructed from provider code: results.current_version,
+// previous_version, latest_version, kernel_version). Versions are given
+// without the "UserConnect-" prefix when they parse, verbatim otherwise.
+type VersionInfo struct {
+	// Current is the controller's running version.
+	Current string `json:"current_version"`
+	// Previous is the controller's previous version: the only rollback
+	// target for gateways (aviatrix.md §6 Rollback). May be empty.
+	Previous string `json:"previous_version,omitempty"`
+	// Latest is the latest build of the current major.minor (asked with
+	// latest_version=true); may be empty.
+	Latest string `json:"latest_version,omitempty"`
+	// Kernel is the controller's kernel version, informational.
+	Kernel string `json:"kernel_version,omitempty"`
+}
+
+// canonical strips VersionPrefix from a parseable version.
+func canonical(s string) string {
+	s = strings.TrimSpace(s)
+	if v, err := ParseVersion(s); err == nil {
+		return v.String()
+	}
+	return s
+}
+
+// VersionInfo calls list_version_info with latest_version=true.
+func (c *Client) VersionInfo(ctx context.Context) (VersionInfo, error) {
+	return c.versionInfo(ctx, callOpts{})
+}
+
+func (c *Client) versionInfo(ctx context.Context, o callOpts) (VersionInfo, error) {
+	env, err := c.call(ctx, "list_version_info", url.Values{"latest_version": {"true"}}, o)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	return decodeVersionInfo(env.Results)
+}
+
+func decodeVersionInfo(r json.RawMessage) (VersionInfo, error) {
+	var w struct {
+		Current  flexString `json:"current_version"`
+		Previous flexString `json:"previous_version"`
+		Latest   flexString `json:"latest_version"`
+		Kernel   flexString `json:"kernel_version"`
+	}
+	if err := json.Unmarshal(r, &w); err != nil {
+		// Some builds answer a bare version string.
+		var s string
+		if json.Unmarshal(r, &s) == nil && s != "" {
+			return VersionInfo{Current: canonical(s)}, nil
+		}
+		return VersionInfo{}, &APIError{Action: "list_version_info", Status: 200, Reason: "results is not a version object", Kind: ErrProtocol}
+	}
+	if w.Current == "" {
+		return VersionInfo{}, &APIError{Action: "list_version_info", Status: 200, Reason: "results has no current_version", Kind: ErrProtocol}
+	}
+	return VersionInfo{Current: canonical(string(w.Current)), Previous: canonical(string(w.Previous)),
+		Latest: canonical(string(w.Latest)), Kernel: string(w.Kernel)}, nil
+}
+
+// explicitVersion validates a version that is about to be sent: it must
+// parse, be in scope and carry a build. "latest" is refused (AVX-44255/45684:
+// "latest" with several pending versions targeted the wrong hop).
+func explicitVersion(s string) (Version, error) {
+	v, err := ParseVersion(s)
+	if err != nil {
+		return Version{}, err
+	}
+	if !v.HasBuild() {
+		return Version{}, &VersionError{Input: s, Reason: "an explicit Major.Minor.Build is required (never \"latest\" or a bare minor; AVX-44255)", Err: ErrVersion}
+	}
+	if v.Tag() != "" {
+		return Version{}, &VersionError{Input: s, Reason: "tagged minors are not supported", Err: ErrUnsupportedVersion}
+	}
+	return v, nil
+}
+
+// UpgradePlatform starts the controller-only upgrade to version (selective
+// mode): POST upgrade_platform with async=true, gateway_list="",
+// software_version=version, version=version (aviatrix.md §3, §4). It is a
+// write and is never retried after an ambiguous failure. version must be an
+// explicit Major.Minor.Build. Poll PlatformUpgradeStatus afterwards.
+func (c *Client) UpgradePlatform(ctx context.Context, version string) error {
+	v, err := explicitVersion(version)
+	if err != nil {
+		return err
+	}
+	_, err = c.call(ctx, "upgrade_platform", url.Values{
+		"async": {"true"}, "gateway_list": {""}, "software_version": {v.String()}, "version": {v.String()},
+	}, callOpts{write: true})
+	return err
+}
+
+// PlatformStatus is the reply of platform_upgrade_status with
+// platform_only=true (aviatrix.md §3, §4; shape [R], fields [V]:
+// results.is_upgrade_in_progress, results.platform_upgrade.{progmsg, reason,
+// results:{status, msg, reason}}).
+type PlatformStatus struct {
+	// InProgress is is_upgrade_in_progress.
+	InProgress bool `json:"in_progress"`
+	// Status is "in progress", "complete", or a failure word.
+	Status string `json:"status"`
+	// Message is results.msg or progmsg.
+	Message string `json:"message,omitempty"`
+	// Reason explains a failure (redacted).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Done reports a completed upgrade.
+func (p PlatformStatus) Done() bool { return !p.InProgress && strings.EqualFold(p.Status, "complete") }
+
+// Running reports an upgrade still in progress (an empty status while
+// is_upgrade_in_progress is true counts as running).
+func (p PlatformStatus) Running() bool {
+	return p.InProgress || strings.EqualFold(p.Status, "in progress")
+}
+
+// PlatformUpgradeStatus calls platform_upgrade_status (platform_only=true).
+func (c *Client) PlatformUpgradeStatus(ctx context.Context) (PlatformStatus, error) {
+	return c.platformStatus(ctx, callOpts{})
+}
+
+func (c *Client) platformStatus(ctx context.Context, o callOpts) (PlatformStatus, error) {
+	env, err := c.call(ctx, "platform_upgrade_status", url.Values{"platform_only": {"true"}}, o)
+	if err != nil {
+		return PlatformStatus{}, err
+	}
+	var w struct {
+		InProgress flexBool `json:"is_upgrade_in_progress"`
+		Platform   struct {
+			ProgMsg flexString `json:"progmsg"`
+			Reason  flexString `json:"reason"`
+			Results struct {
+				Status flexString `json:"status"`
+				Msg    flexString `json:"msg"`
+				Reason flexString `json:"reason"`
+			} `json:"results"`
+		} `json:"platform_upgrade"`
+	}
+	if err := json.Unmarshal(env.Results, &w); err != nil {
+		return PlatformStatus{}, &APIError{Action: "platform_upgrade_status", Status: 200, Reason: "results is not a status object", Kind: ErrProtocol}
+	}
+	ps := PlatformStatus{InProgress: bool(w.InProgress), Status: strings.TrimSpace(string(w.Platform.Results.Status)),
+		Message: string(w.Platform.Results.Msg), Reason: c.redact(string(w.Platform.Results.Reason))}
+	if ps.Message == "" {
+		ps.Message = string(w.Platform.ProgMsg)
+	}
+	if ps.Reason == "" {
+		ps.Reason = c.redact(string(w.Platform.Reason))
+	}
+	return ps, nil
+}
+
+// gatewayNameRE is the strict grammar of gateway names hitless sends:
+// letters, digits, '-', '_' and '.', starting with a letter or digit, at
+// most 128 bytes. In particular no ',' (gateway_list is comma-separated).
+var gatewayNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidGatewayName reports whether name is safe to send in gateway_list.
+func ValidGatewayName(name string) bool { return gatewayNameRE.MatchString(name) }
+
+func checkNames(names []string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("%w: no gateway named", ErrInventory)
+	}
+	var bad []string
+	for _, n := range names {
+		if !ValidGatewayName(n) {
+			bad = append(bad, fmt.Sprintf("%q", n))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: malformed gateway name(s) %s", ErrInventory, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// UpgradeGateways starts a software upgrade of the named gateways to
+// version, which must be the controller's current version (the planner
+// checks it; the controller enforces it too): POST upgrade_selected_gateway
+// with gateway_list, software_version=version AND version=version (7.1+
+// requires "version": provider issue #1907, fixture
+// upgrade_selected_gateway-error-missing-version-issue1907.txt) and
+// async=true. Never "latest" (AVX-44255/45684). A write; never retried
+// after an ambiguous failure. Whether one call accepts several gateways on
+// current controllers is unverified (aviatrix.md §8): the planner sends one
+// gateway per call.
+func (c *Client) UpgradeGateways(ctx context.Context, names []string, version string) error {
+	if err := checkNames(names); err != nil {
+		return err
+	}
+	v, err := explicitVersion(version)
+	if err != nil {
+		return err
+	}
+	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
+		"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()}, "async": {"true"},
+	}, callOpts{write: true})
+	return err
+}
+
+// RollbackGateways rolls the named gateways back to the controller's
+// previous version: upgrade_selected_gateway with software_version=
+// "previous" and version=previous (explicit; aviatrix.md §6 Rollback). Only
+// gateways roll back, one HA member at a time (the planner sees to it). The
+// exact meaning of "version" next to software_version=previous is [U].
+func (c *Client) RollbackGateways(ctx context.Context, names []string, previous string) error {
+	if err := checkNames(names); err != nil {
+		return err
+	}
+	v, err := explicitVersion(previous)
+	if err != nil {
+		return err
+	}
+	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
+		"gateway_list": {strings.Join(names, ",")}, "software_version": {"previous"}, "version": {v.String()}, "async": {"true"},
+	}, callOpts{write: true})
+	return err
+}
+
+// GatewayStatus is one entry of list_gateway_upgrade_status results.gw_info
+// (aviatrix.md §3, §4; shape [R]).
+type GatewayStatus struct {
+	// Name is the gateway name.
+	Name string `json:"name"`
+	// State is vpc_state: "up", "down", "waiting", "config_fail".
+	State string `json:"vpc_state"`
+	// UpdateStatus is one of "upgrading", "downloading", "downloaded",
+	// "installing", "initializing", "complete", "upgrade_fail" (AVX-23187),
+	// or "" when the controller reports none.
+	UpdateStatus string `json:"update_status"`
+}
+
+// GatewayUpgradeStatus calls list_gateway_upgrade_status.
+func (c *Client) GatewayUpgradeStatus(ctx context.Context) ([]GatewayStatus, error) {
+	return c.gatewayStatus(ctx, callOpts{})
+}
+
+func (c *Client) gatewayStatus(ctx context.Context, o callOpts) ([]GatewayStatus, error) {
+	env, err := c.call(ctx, "list_gateway_upgrade_status", nil, o)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Info []struct {
+			Name   flexString `json:"name"`
+			State  flexString `json:"vpc_state"`
+			Update flexString `json:"update_status"`
+		} `json:"gw_info"`
+	}
+	if err := json.Unmarshal(env.Results, &w); err != nil {
+		return nil, &APIError{Action: "list_gateway_upgrade_status", Status: 200, Reason: "results has no gw_info list", Kind: ErrProtocol}
+	}
+	out := make([]GatewayStatus, len(w.Info))
+	for i, g := range w.Info {
+		out[i] = GatewayStatus{Name: string(g.Name), State: strings.TrimSpace(string(g.State)), UpdateStatus: strings.TrimSpace(string(g.Update))}
+	}
+	return out, nil
+}
+
+// BackupConfig is the reply of get_cloudn_backup_config (aviatrix.md §3;
+// shape [R]): whether the controller backs itself up to a bucket.
+type BackupConfig struct {
+	// Enabled is enabled=="yes": backups run (first on enable, then daily).
+	Enabled bool `json:"enabled"`
+	// Account is acct_name, the cloud account holding the bucket.
+	Account string `json:"acct_name,omitempty"`
+	// CloudType is cloud_type of the bucket's cloud.
+	CloudType int `json:"cloud_type,omitempty"`
+	// Bucket is bucket_name (AWS, GCP, OCI).
+	Bucket string `json:"bucket_name,omitempty"`
+	// Storage and Container are storage_name/container_name (Azure).
+	Storage   string `json:"storage_name,omitempty"`
+	Container string `json:"container_name,omitempty"`
+	// Region is the bucket's region.
+	Region string `json:"region,omitempty"`
+	// Multiple is multiple_bkup=="yes": several backups are kept.
+	Multiple bool `json:"multiple_bkup,omitempty"`
+}
+
+// BackupConfig calls get_cloudn_backup_config. There is no known
+// "backup now" action (aviatrix.md §6 step 2): the pre-check only verifies
+// that backups are enabled.
+func (c *Client) BackupConfig(ctx context.Context) (BackupConfig, error) {
+	env, err := c.call(ctx, "get_cloudn_backup_config", nil, callOpts{})
+	if err != nil {
+		return BackupConfig{}, err
+	}
+	var w struct {
+		Enabled   flexBool   `json:"enabled"`
+		Account   flexString `json:"acct_name"`
+		CloudType flexInt    `json:"cloud_type"`
+		Bucket    flexString `json:"bucket_name"`
+		Storage   flexString `json:"storage_name"`
+		Container flexString `json:"container_name"`
+		Region    flexString `json:"region"`
+		Multiple  flexBool   `json:"multiple_bkup"`
+	}
+	if len(env.Results) > 0 {
+		if err := json.Unmarshal(env.Results, &w); err != nil {
+			return BackupConfig{}, &APIError{Action: "get_cloudn_backup_config", Status: 200, Reason: "results is not a backup object", Kind: ErrProtocol}
+		}
+	}
+	return BackupConfig{Enabled: bool(w.Enabled), Account: string(w.Account), CloudType: int(w.CloudType), Bucket: string(w.Bucket),
+		Storage: string(w.Storage), Container: string(w.Container), Region: string(w.Region), Multiple: bool(w.Multiple)}, nil
+}
+
+// Releases calls the release-list action (Config.ReleaseListAction, default
+// DefaultReleaseListAction: a hitless convention, see there) and returns the
+// versions it lists, canonical. With NoReleaseListAction it sends nothing
+// and returns ErrNotSupported. It accepts results as a list of strings or
+// an object with a "releases" (or "versions") list.
+func (c *Client) Releases(ctx context.Context) ([]string, error) {
+	return c.releases(ctx, callOpts{})
+}
+
+func (c *Client) releases(ctx context.Context, o callOpts) ([]string, error) {
+	action := c.cfg.releaseAction()
+	if action == NoReleaseListAction {
+		return nil, fmt.Errorf("%w: release-list action disabled (Config.ReleaseListAction %q)", ErrNotSupported, action)
+	}
+	env, err := c.call(ctx, action, nil, o)
+	if err != nil {
+		return nil, err
+	}
+	var list []flexString
+	if err := json.Unmarshal(env.Results, &list); err != nil {
+		var w struct {
+			Releases []flexString `json:"releases"`
+			Versions []flexString `json:"versions"`
+		}
+		if err := json.Unmarshal(env.Results, &w); err != nil {
+			return nil, &APIError{Action: action, Status: 200, Reason: "results is not a release list", Kind: ErrProtocol}
+		}
+		list = append(w.Releases, w.Versions...)
+	}
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s != "" {
+			out = append(out, canonical(string(s)))
+		}
+	}
+	return out, nil
+}
+
+// TaskStatus calls check_task_status for request id (aviatrix.md §3, §4
+// generic async): done=true for return:true; done=false, nil while the task
+// runs (return:false with REQUEST_IN_PROGRESS or an empty reason); any
+// other reason is the task's failure, an *APIError.
+func (c *Client) TaskStatus(ctx context.Context, id string) (done bool, err error) {
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, "\r\n") {
+		return false, fmt.Errorf("%w: malformed request id", ErrConfig)
+	}
+	_, err = c.call(ctx, "check_task_status", url.Values{"request_id": {id}}, callOpts{})
+	if err == nil {
+		return true, nil
+	}
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Kind == nil && (ae.Reason == "" || strings.Contains(ae.Reason, "REQUEST_IN_PROGRESS")) {
+		return false, nil
+	}
+	return false, err
+}

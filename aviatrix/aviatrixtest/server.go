@@ -1,0 +1,140 @@
+package aviatrixtest
+
+import (
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/hitless/hitless/aviatrix"
+	"github.com/hitless/hitless/upgrade"
+)
+
+// InMemoryURL is the controller URL used with the in-memory transport.
+const InMemoryURL = "https://controller.aviatrix.test"
+
+// server is the fake's TLS listener on loopback.
+type server struct {
+	ts *httptest.Server
+}
+
+// Start returns a fake controller (New(opts)) served over real TLS on
+// 127.0.0.1 with an httptest certificate: use URL, CertPool and the
+// credentials to reach it, or ClientConfig. Close it when done. Start must
+// not be used inside a synctest bubble (real sockets).
+func Start(opts Options) (*Fake, error) {
+	f, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("aviatrixtest: listen on loopback: %w", err)
+	}
+	ts := &httptest.Server{Listener: l, Config: &http.Server{Handler: f, ErrorLog: log.New(io.Discard, "", 0)}}
+	ts.StartTLS()
+	f.srv = &server{ts: ts}
+	return f, nil
+}
+
+// URL returns the controller URL: the TLS server's ("https://127.0.0.1:N")
+// after Start, InMemoryURL otherwise.
+func (f *Fake) URL() string {
+	if f.srv != nil {
+		return f.srv.ts.URL
+	}
+	return InMemoryURL
+}
+
+// CertPool returns a pool holding the TLS server's certificate (nil
+// without Start): give it to aviatrix.Config.RootCAs.
+func (f *Fake) CertPool() *x509.CertPool {
+	if f.srv == nil {
+		return nil
+	}
+	p := x509.NewCertPool()
+	p.AddCert(f.srv.ts.Certificate())
+	return p
+}
+
+// Certificate returns the TLS server's certificate (nil without Start).
+func (f *Fake) Certificate() *x509.Certificate {
+	if f.srv == nil {
+		return nil
+	}
+	return f.srv.ts.Certificate()
+}
+
+// Close stops the TLS server, if any.
+func (f *Fake) Close() {
+	if f.srv != nil {
+		f.srv.ts.Close()
+	}
+}
+
+// Transport returns an http.RoundTripper that serves every request with
+// the fake's handler in memory: no sockets, so it works inside
+// testing/synctest bubbles. The request's context is honoured.
+func (f *Fake) Transport() http.RoundTripper { return roundTripper{h: f} }
+
+// HTTPClient returns an *http.Client over Transport.
+func (f *Fake) HTTPClient() *http.Client { return &http.Client{Transport: f.Transport()} }
+
+// ClientConfig returns an aviatrix.Config that reaches this fake (with
+// Backoff/MaxBackoff scaled to its restart windows): over TLS
+// with CertPool after Start, otherwise in memory (URL InMemoryURL,
+// HTTPClient). The caller may set more fields (Logger, Timeout, …).
+func (f *Fake) ClientConfig() aviatrix.Config {
+	cfg := aviatrix.Config{URL: f.URL(), APIPath: f.opts.APIPath, Username: f.opts.Username, Password: f.opts.Password,
+		ReleaseListAction: f.opts.ReleaseListAction,
+		// Retry at the pace of the fake's restart windows.
+		Backoff:    min(aviatrix.DefaultBackoff, max(f.opts.NotReadyWindow/3, time.Millisecond)),
+		MaxBackoff: min(aviatrix.DefaultMaxBackoff, max(f.opts.RestartWindow/2, time.Millisecond))}
+	if f.srv != nil {
+		cfg.RootCAs = f.CertPool()
+	} else {
+		cfg.HTTPClient = f.HTTPClient()
+	}
+	return cfg
+}
+
+type roundTripper struct{ h http.Handler }
+
+// RoundTrip implements http.RoundTripper with httptest.NewRecorder.
+func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer func() { _ = req.Body.Close() }()
+	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	rt.h.ServeHTTP(rec, req)
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// Fast sets millisecond durations for demos and examples over real time
+// (a controller hop takes about 0.2 s, a gateway upgrade 50 ms). Use it as
+// a NewFleet modifier or on Options, with FastTiming for the fleet.
+func Fast(o *Options) {
+	o.PlatformUpgrade, o.RestartWindow, o.NotReadyWindow = 100*time.Millisecond, 60*time.Millisecond, 30*time.Millisecond
+	o.GatewayUpgrade, o.ProbeEvery = 50*time.Millisecond, 5*time.Millisecond
+}
+
+// FastTiming returns aviatrix step timings that match Fast.
+func FastTiming() aviatrix.Timing {
+	return aviatrix.Timing{
+		ControllerSettle: 20 * time.Millisecond, ControllerPoll: 10 * time.Millisecond, ControllerDeadline: 30 * time.Second,
+		GatewayPoll: 10 * time.Millisecond, GatewayDeadline: 30 * time.Second,
+		Verify: upgrade.Timing{Interval: 10 * time.Millisecond, MinHealthy: 20 * time.Millisecond, Deadline: 30 * time.Second},
+	}
+}

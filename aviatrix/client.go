@@ -1,0 +1,414 @@
+package aviatrix
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxBody bounds a reply; list_vpcs_summary for 10,000 gateways is a few
+// megabytes.
+const maxBody = 64 << 20
+
+// Client talks to one Aviatrix controller over its HTTPS API with net/http.
+// It is safe for concurrent use: one session (CID) is shared, and a rejected
+// session is replaced by one login however many calls saw it.
+//
+// Wire behaviour (aviatrix.md §1):
+//   - every action is a form POST to URL+APIPath with "action" and "CID" as
+//     fields (never in the URL), except get_api_token (GET, no CID) and,
+//     with Config.ReadsViaGET, reads;
+//   - login is get_api_token, then login with header X-Access-Key, falling
+//     back to a plain login when get_api_token answers return:false;
+//   - a rejected session (ErrSessionExpired) triggers one re-login and one
+//     retry of the call;
+//   - a restarting controller (ErrRestarting) and transport errors are
+//     retried with exponential backoff for reads, within ctx and
+//     Config.RetryFor; writes are retried only when the controller provably
+//     did not act (a JSON "Valid action required: login"/"RequestRefused"
+//     refusal or an HTTP 503), never after a transport error or a 502;
+//   - ErrBusy, ErrTLS and ordinary refusals are returned at once.
+//
+// Errors never contain the password, the API token, a CID or a URL.
+type Client struct {
+	cfg      Config
+	endpoint string
+	hc       *http.Client
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	cid     string
+	secrets []string // password, API tokens, CIDs (most recent last), for redaction
+	logins  int
+
+	loginMu sync.Mutex // one login at a time
+}
+
+// NewClient validates cfg, loads CACertFile if set, and returns a Client.
+// It sends nothing; the first call logs in.
+func NewClient(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		roots := cfg.RootCAs
+		if cfg.CACertFile != "" {
+			pem, err := os.ReadFile(cfg.CACertFile)
+			if err != nil {
+				return nil, fmt.Errorf("%w: CACertFile: %v", ErrConfig, err)
+			}
+			roots = x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("%w: CACertFile %s holds no PEM certificate", ErrConfig, cfg.CACertFile)
+			}
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		hc = &http.Client{Transport: tr}
+	}
+	// Never follow redirects: a redirect could move the form (and the CID)
+	// elsewhere.
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		cfg:      cfg,
+		endpoint: strings.TrimSuffix(cfg.URL, "/") + cfg.apiPath(),
+		hc:       &c,
+		log:      log,
+		secrets:  []string{cfg.Password},
+	}, nil
+}
+
+// Logins returns how many successful logins the client has made (for tests
+// and reports: a CID refresh shows as one more login).
+func (c *Client) Logins() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.logins
+}
+
+// callOpts tunes one call.
+type callOpts struct {
+	write   bool        // the action changes controller state
+	get     bool        // force GET (get_api_token)
+	noLogin bool        // send without a CID (login flow)
+	noRetry bool        // one attempt only (pollers loop themselves)
+	header  http.Header // extra headers (X-Access-Key)
+}
+
+// Do sends any action and returns its raw "results". params must not hold
+// "action" or "CID". Set write for actions that change controller state:
+// writes are never retried after an ambiguous failure. It is the building
+// block of the typed methods and of users' custom steps.
+func (c *Client) Do(ctx context.Context, action string, params url.Values, write bool) (json.RawMessage, error) {
+	if !actionRE.MatchString(action) {
+		return nil, fmt.Errorf("%w: action %q is not an action name", ErrConfig, action)
+	}
+	env, err := c.call(ctx, action, params, callOpts{write: write})
+	if err != nil {
+		return nil, err
+	}
+	return env.Results, nil
+}
+
+// call runs one action with login, session refresh and retries.
+func (c *Client) call(ctx context.Context, action string, params url.Values, o callOpts) (*Envelope, error) {
+	start := time.Now()
+	backoff := c.cfg.Backoff
+	if backoff <= 0 {
+		backoff = DefaultBackoff
+	}
+	maxBackoff := c.cfg.MaxBackoff
+	if maxBackoff <= 0 {
+		maxBackoff = DefaultMaxBackoff
+	}
+	retryFor := c.cfg.RetryFor
+	if retryFor <= 0 {
+		retryFor = DefaultRetryFor
+	}
+	relogged := false
+	for attempt := 1; ; attempt++ {
+		var (
+			env *Envelope
+			err error
+			cid string
+		)
+		policy := o
+		if !o.noLogin {
+			cid, err = c.session(ctx)
+			// The call itself was not sent: retry like a read.
+			policy.write = false
+		}
+		if err == nil {
+			policy = o
+			env, err = c.roundTrip(ctx, action, params, cid, o)
+		}
+		if err == nil {
+			return env, nil
+		}
+		if ctx.Err() != nil {
+			return nil, c.ctxError(action, ctx, err)
+		}
+		switch {
+		case errors.Is(err, ErrSessionExpired) && !o.noLogin:
+			c.dropSession(cid)
+			if relogged {
+				return nil, fmt.Errorf("%w: %s: session rejected again right after a new login: %w", ErrAuth, action, err)
+			}
+			relogged = true
+			c.log.DebugContext(ctx, "aviatrix: session rejected; logging in again", "action", action)
+			continue
+		case !c.retryable(err, policy) || o.noRetry:
+			return nil, err
+		}
+		if time.Since(start)+backoff > retryFor {
+			return nil, fmt.Errorf("%s: still failing after %v: %w", action, time.Since(start).Round(time.Millisecond), err)
+		}
+		c.log.WarnContext(ctx, "aviatrix: controller not ready; retrying", "action", action, "attempt", attempt, "in", backoff, "error", err.Error())
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, c.ctxError(action, ctx, err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// retryable says whether err may be retried for a call with options o.
+func (c *Client) retryable(err error, o callOpts) bool {
+	switch {
+	case errors.Is(err, ErrTLS), errors.Is(err, ErrBusy), errors.Is(err, ErrAuth), errors.Is(err, ErrConfig):
+		return false
+	case !o.write:
+		return errors.Is(err, ErrRestarting) || errors.Is(err, ErrTransport)
+	}
+	// A write: only when the controller provably did not act on it.
+	var ae *APIError
+	if errors.As(err, &ae) && errors.Is(ae, ErrRestarting) {
+		return ae.Status == http.StatusOK || ae.Status == http.StatusServiceUnavailable
+	}
+	return false
+}
+
+func (c *Client) ctxError(action string, ctx context.Context, last error) error {
+	return fmt.Errorf("%s: %w (last error: %v)", action, ctx.Err(), last)
+}
+
+// session returns the current CID, logging in first when there is none.
+func (c *Client) session(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	cid := c.cid
+	c.mu.Unlock()
+	if cid != "" {
+		return cid, nil
+	}
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	c.mu.Lock()
+	cid = c.cid
+	c.mu.Unlock()
+	if cid != "" {
+		return cid, nil
+	}
+	return c.login(ctx)
+}
+
+// dropSession forgets cid if it is still the current session.
+func (c *Client) dropSession(cid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cid == cid {
+		c.cid = ""
+	}
+}
+
+// Login logs in now, replacing any current session. The Client logs in by
+// itself on first use and after a rejected session; call Login after a
+// controller upgrade completes (aviatrix.md §1: the old session can be
+// invalidated, provider #769). Restarting/transport errors are retried like
+// reads.
+func (c *Client) Login(ctx context.Context) error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	c.mu.Lock()
+	c.cid = ""
+	c.mu.Unlock()
+	_, err := c.login(ctx)
+	return err
+}
+
+// login performs get_api_token + login (each retried while the controller
+// restarts); loginMu is held. A refused login is an *APIError of kind
+// ErrAuth whose reason is redacted.
+func (c *Client) login(ctx context.Context) (string, error) {
+	token := ""
+	env, err := c.call(ctx, "get_api_token", nil, callOpts{noLogin: true, get: true})
+	var ae *APIError
+	switch {
+	case err == nil:
+		var r struct {
+			APIToken flexString `json:"api_token"`
+		}
+		if len(env.Results) > 0 {
+			_ = json.Unmarshal(env.Results, &r)
+		}
+		token = string(r.APIToken)
+	case errors.As(err, &ae) && ae.Kind == nil:
+		// return:false: a controller older than ~Oct 2022; plain login.
+		c.log.DebugContext(ctx, "aviatrix: get_api_token refused; plain login")
+	default:
+		return "", err
+	}
+	if token != "" {
+		c.addSecret(token)
+	}
+	hdr := http.Header{}
+	if token != "" {
+		hdr.Set("X-Access-Key", token)
+	}
+	params := url.Values{"username": {c.cfg.Username}, "password": {c.cfg.Password}}
+	env, err = c.call(ctx, "login", params, callOpts{noLogin: true, header: hdr})
+	if err != nil {
+		if errors.As(err, &ae) && (ae.Kind == nil || errors.Is(ae.Kind, ErrAuth)) {
+			return "", &APIError{Action: "login", Status: ae.Status, Reason: c.redact(ae.Reason), Kind: ErrAuth}
+		}
+		return "", err
+	}
+	if env.cid == "" {
+		return "", &APIError{Action: "login", Status: http.StatusOK, Reason: "return:true without a CID", Kind: ErrProtocol}
+	}
+	c.addSecret(env.cid)
+	c.mu.Lock()
+	c.cid = env.cid
+	c.logins++
+	c.mu.Unlock()
+	c.log.DebugContext(ctx, "aviatrix: logged in", "api_token", token != "")
+	return env.cid, nil
+}
+
+// addSecret remembers a value to redact (the last 16 are kept besides the
+// password).
+func (c *Client) addSecret(s string) {
+	if s == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.secrets = append(c.secrets, s)
+	if len(c.secrets) > 17 {
+		c.secrets = append(c.secrets[:1], c.secrets[len(c.secrets)-16:]...)
+	}
+}
+
+// redact replaces every known secret in s with [REDACTED].
+func (c *Client) redact(s string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sec := range c.secrets {
+		if len(sec) >= 3 {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+// roundTrip sends one request and decodes the reply. Errors are redacted
+// and never mention the URL.
+func (c *Client) roundTrip(ctx context.Context, action string, params url.Values, cid string, o callOpts) (*Envelope, error) {
+	form := url.Values{}
+	for k, v := range params {
+		form[k] = v
+	}
+	form.Set("action", action)
+	if cid != "" {
+		form.Set("CID", cid)
+	}
+	timeout := c.cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	method := http.MethodPost
+	var req *http.Request
+	var err error
+	if o.get || (c.cfg.ReadsViaGET && !o.write && !o.noLogin) {
+		method = http.MethodGet
+		req, err = http.NewRequestWithContext(rctx, method, c.endpoint+"?"+form.Encode(), nil)
+	} else {
+		req, err = http.NewRequestWithContext(rctx, method, c.endpoint, strings.NewReader(form.Encode()))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: cannot build request", ErrConfig, action)
+	}
+	req.Header.Set("Accept", "application/json")
+	for k, v := range o.header {
+		req.Header[k] = v
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, method, action, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, c.transportError(ctx, method, action, err)
+	}
+	if len(body) > maxBody {
+		return nil, &APIError{Action: action, Status: resp.StatusCode, Reason: "reply larger than 64 MiB", Kind: ErrProtocol}
+	}
+	c.log.DebugContext(ctx, "aviatrix: call", "action", action, "method", method, "status", resp.StatusCode, "bytes", len(body))
+	env, err := DecodeEnvelope(action, resp.StatusCode, body)
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			ae.Reason = c.redact(ae.Reason)
+		}
+		return env, err
+	}
+	return env, nil
+}
+
+// transportError turns a net/http error into ErrTLS or ErrTransport without
+// the URL (*url.Error would print it, and a GET URL may carry the CID).
+func (c *Client) transportError(ctx context.Context, method, action string, err error) error {
+	inner := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		inner = ue.Err
+	}
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		certInvalid x509.CertificateInvalidError
+		hostname    x509.HostnameError
+		verify      *tls.CertificateVerificationError
+	)
+	if errors.As(inner, &unknownAuth) || errors.As(inner, &certInvalid) || errors.As(inner, &hostname) || errors.As(inner, &verify) {
+		return fmt.Errorf("%w: %s %s: %s", ErrTLS, method, action, c.redact(inner.Error()))
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s %s: %w", method, action, ctx.Err())
+	}
+	return fmt.Errorf("%w: %s %s: %s", ErrTransport, method, action, c.redact(inner.Error()))
+}

@@ -1,0 +1,182 @@
+package aviatrix
+
+import (
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// DefaultAPIPath is the controller API endpoint (aviatrix.md §1: "/v2/api";
+// it was "/v1/api" until provider PR #1473, 2022-11, so old controllers need
+// Config.APIPath "/v1/api").
+const DefaultAPIPath = "/v2/api"
+
+// DefaultReleaseListAction is the action Client.Releases sends to list the
+// releases a controller can upgrade to. It is a hitless convention, NOT a
+// documented Aviatrix action: the API field behind the UI's "Release
+// Versions" hint was not found publicly (aviatrix.md §2, §8 [U]). The fake
+// controller in aviatrixtest answers it. Against a real controller, either
+// set Config.ReleaseListAction to the action captured on a lab controller or
+// give the catalog yourself (UpgradeRequest.Catalog).
+const DefaultReleaseListAction = "hitless_list_releases"
+
+// NoReleaseListAction, as Config.ReleaseListAction, disables the release
+// list: the catalog must then come from UpgradeRequest.Catalog.
+const NoReleaseListAction = "-"
+
+// Defaults for Config's durations.
+const (
+	// DefaultTimeout bounds one HTTP request.
+	DefaultTimeout = 60 * time.Second
+	// DefaultRetryFor bounds how long one read keeps retrying while the
+	// controller restarts (on top of the context deadline).
+	DefaultRetryFor = 5 * time.Minute
+	// DefaultBackoff is the first retry delay; it doubles up to
+	// DefaultMaxBackoff.
+	DefaultBackoff    = 2 * time.Second
+	DefaultMaxBackoff = 30 * time.Second
+)
+
+var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// Config configures a Client. Secrets live only here and in the Client;
+// String and LogValue never show them.
+type Config struct {
+	// URL is the controller's base URL, "https://<controller>" (no path,
+	// query or user info). Only https is accepted.
+	URL string
+	// APIPath is the API endpoint path; "" means DefaultAPIPath ("/v2/api").
+	APIPath string
+	// Username and Password are the controller login; both required.
+	Username string
+	Password string
+	// CACertFile is a PEM bundle with the controller's CA (the controller
+	// ships a self-signed certificate: give that certificate here).
+	// Mutually exclusive with RootCAs. With neither, the system roots are
+	// used. TLS is always verified: there is no skip-verify switch.
+	CACertFile string
+	// RootCAs is the CA pool to verify the controller with.
+	RootCAs *x509.CertPool
+	// HTTPClient, when set, sends every request (tests inject the fake
+	// controller's in-memory transport with it). It must not be configured
+	// to skip TLS verification, and it excludes CACertFile/RootCAs (its own
+	// transport decides TLS).
+	HTTPClient *http.Client
+	// Timeout bounds each HTTP request; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// RetryFor bounds how long a read (or a write the controller refused
+	// outright) is retried while the controller restarts; the context
+	// deadline bounds it too. 0 means DefaultRetryFor.
+	RetryFor time.Duration
+	// Backoff is the first retry delay, doubled each time up to MaxBackoff;
+	// 0 means DefaultBackoff / DefaultMaxBackoff.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	// ReleaseListAction names the release-list action (see
+	// DefaultReleaseListAction, a hitless convention); "" means the default,
+	// NoReleaseListAction ("-") disables it.
+	ReleaseListAction string
+	// ReadsViaGET sends read actions as GET with the fields in the query
+	// string, as the Terraform provider did. Off by default: the CID would
+	// land in access logs (aviatrix.md §1, §7 pitfall 8). Use it only for a
+	// controller that refuses POST for reads.
+	ReadsViaGET bool
+	// Logger receives debug/warn records (action names, statuses, retry
+	// delays; never URLs, parameters, credentials or CIDs). nil discards.
+	Logger *slog.Logger
+}
+
+// String renders the config without secrets.
+func (c Config) String() string {
+	return fmt.Sprintf("aviatrix.Config{URL:%q APIPath:%q Username:%q Password:[REDACTED]}", c.URL, c.apiPath(), c.Username)
+}
+
+// GoString renders the config without secrets (for %#v).
+func (c Config) GoString() string { return c.String() }
+
+// LogValue renders the config for slog without secrets.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", c.URL), slog.String("api_path", c.apiPath()), slog.String("username", c.Username))
+}
+
+func (c Config) apiPath() string {
+	if c.APIPath == "" {
+		return DefaultAPIPath
+	}
+	return c.APIPath
+}
+
+func (c Config) releaseAction() string {
+	if c.ReleaseListAction == "" {
+		return DefaultReleaseListAction
+	}
+	return c.ReleaseListAction
+}
+
+// Validate reports every problem at once, wrapped in ErrConfig: URL not
+// https or with a path/query/user info, APIPath not starting with "/",
+// missing username or password, both CACertFile and RootCAs, HTTPClient
+// together with CACertFile/RootCAs, an HTTPClient whose transport skips TLS
+// verification, negative durations, a malformed ReleaseListAction. It does
+// not read CACertFile (NewClient does).
+func (c Config) Validate() error {
+	var probs []string
+	if c.URL == "" {
+		probs = append(probs, "URL is empty")
+	} else if u, err := url.Parse(c.URL); err != nil {
+		probs = append(probs, "URL does not parse")
+	} else {
+		if u.Scheme != "https" {
+			probs = append(probs, fmt.Sprintf("URL scheme %q: want https", u.Scheme))
+		}
+		if u.Host == "" {
+			probs = append(probs, "URL has no host")
+		}
+		if u.User != nil {
+			probs = append(probs, "URL must not carry user info (use Username/Password)")
+		}
+		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			probs = append(probs, "URL must have no path, query or fragment (use APIPath)")
+		}
+	}
+	if c.APIPath != "" && (!strings.HasPrefix(c.APIPath, "/") || strings.ContainsAny(c.APIPath, "?# ")) {
+		probs = append(probs, fmt.Sprintf("APIPath %q must be a path starting with /", c.APIPath))
+	}
+	if c.Username == "" {
+		probs = append(probs, "Username is empty")
+	}
+	if c.Password == "" {
+		probs = append(probs, "Password is empty")
+	}
+	if c.CACertFile != "" && c.RootCAs != nil {
+		probs = append(probs, "set CACertFile or RootCAs, not both")
+	}
+	if c.HTTPClient != nil {
+		if c.CACertFile != "" || c.RootCAs != nil {
+			probs = append(probs, "HTTPClient excludes CACertFile/RootCAs: configure TLS on its transport")
+		}
+		if t, ok := c.HTTPClient.Transport.(*http.Transport); ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify {
+			probs = append(probs, "HTTPClient skips TLS verification; hitless always verifies (give the controller's CA instead)")
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Timeout", c.Timeout}, {"RetryFor", c.RetryFor}, {"Backoff", c.Backoff}, {"MaxBackoff", c.MaxBackoff}} {
+		if d.v < 0 {
+			probs = append(probs, fmt.Sprintf("%s %v is negative", d.name, d.v))
+		}
+	}
+	if c.ReleaseListAction != "" && c.ReleaseListAction != NoReleaseListAction && !actionRE.MatchString(c.ReleaseListAction) {
+		probs = append(probs, fmt.Sprintf("ReleaseListAction %q is not an action name", c.ReleaseListAction))
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(probs, "; "))
+	}
+	return nil
+}

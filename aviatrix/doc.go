@@ -1,0 +1,102 @@
+// Package aviatrix upgrades an Aviatrix controller and its HA gateways with
+// zero downtime, over the controller's HTTPS API (net/http), following the
+// documented selective-upgrade procedure. Sources, cited throughout the
+// code: shared/vendors/aviatrix.md (§ numbers), the Terraform provider
+// terraform-provider-aviatrix before v8 (goaviatrix/version.go, client.go,
+// gateway.go; issue #1907; PRs #769, #1473, #2100), Aviatrix Docs
+// HowTos/selective_upgrade.rst and the release-note AVX numbers.
+//
+// Scope: controllers 6.5–7.2 ("UserConnect-x.y.z"). 8.x is refused with
+// ErrUnsupportedVersion: its upgrade API (CoPilot) is not public.
+//
+// # Layers
+//
+//   - Client: the API. Config (Validate), login (get_api_token then login
+//     with X-Access-Key, plain login as fallback), the {return, results,
+//     reason} envelope (DecodeEnvelope), session refresh, restart/busy
+//     handling, typed errors (APIError, ErrAuth, ErrRestarting, ErrBusy,
+//     ErrTLS…), and one method per action: VersionInfo, UpgradePlatform,
+//     PlatformUpgradeStatus, UpgradeGateways, RollbackGateways,
+//     GatewayUpgradeStatus, Gateways (list_vpcs_summary), BackupConfig,
+//     Releases (a hitless convention, see DefaultReleaseListAction),
+//     TaskStatus, plus Do for any other action. TLS is always verified;
+//     credentials, API tokens and CIDs never appear in logs, errors or
+//     events.
+//   - Version / ParseVersion: Major.Minor.Build (Masterminds/semver), a
+//     versionpath.Version, so versionpath.Path and the controller-before-
+//     gateway checks of package versionpath run on it unchanged.
+//   - Inventory, HASet, Selector: gateways from list_vpcs_summary, grouped
+//     into HA sets from the "-hagw" suffix, primary_gw_name (and
+//     hagw_details) and group_name together.
+//   - Fleet: the controller and every gateway as ONE upgrade.Cluster, and
+//     the planner (PlanUpgrade, PlanRollback, upgrade.Planner).
+//
+// # Why one cluster, and the per-pair guard
+//
+// A controller hop is fleet-wide and a gateway batch spans many HA pairs, so
+// one upgrade.Plan for one Executor run must see every gateway: the Fleet is
+// a single upgrade.Cluster whose members are ControllerID and each gateway
+// (HA and group members included). Members of an ActiveMesh pair are both
+// RoleActive while up; a gateway being upgraded reports update_status
+// upgrading…installing and is RoleDown (the controller drains it); the
+// controller is a healthy RoleStandby member that never forwards, so
+// upgrading it disrupts no traffic.
+//
+// The executor's built-in guard only asks "does some OTHER member still
+// forward?", which a fleet of many pairs always satisfies. The per-pair
+// invariant is therefore applied through upgrade.SafetyChecker: every
+// gateway step's CheckSafe runs Fleet.CheckPairs on the fresh snapshot the
+// executor takes just before the step, refusing it (upgrade.ErrUnsafe)
+// unless each HA set it touches keeps another healthy member (active, or
+// standby in an active-standby pair), and refusing a batch with two members
+// of one set outright (aviatrix.md §6: never both members of an ActiveMesh
+// pair or group at once). The same CheckSafe re-applies the version rules
+// (versionpath.CheckGatewayUpgrade / CheckGatewayRollback; the controller
+// hop's CheckSafe runs versionpath.CheckControllerHop), so hand-written
+// plans built from ControllerHopSteps / GatewayBatchSteps get the same
+// protection. A gateway without an HA peer can only be upgraded by a step
+// that declares downtime (UpgradeRequest.AllowOutage), which the report
+// shows.
+//
+// # Plans
+//
+// PlanUpgrade is pure: from the inventory read by OpenFleet it checks every
+// rule at once (*PlanError) and returns a Plan whose upgrade.Plan an
+// upgrade.Executor runs with the Fleet as cluster:
+//
+//	pre-checks (Fleet.PreCheck via upgrade.PreChecker: controller reachable,
+//	  backup enabled, every gateway up and idle, versions consistent)
+//	[gateways below the controller -> controller's version, in batches]
+//	for each hop of versionpath.Path (explicit versions only):
+//	  controller@<hop>        upgrade_platform, poll through the restart
+//	                          window, log in again, confirm
+//	  wait:controller@<hop>   health gate
+//	  gateways@<hop>/bNNN-…   one batch: upgrade_selected_gateway, poll
+//	  wait:gateways@…         health gate
+//
+// Batches come from the user's groups (Selector, in order) or explicit
+// batch lists (validated: ErrBadBatch), HA members first, then primaries,
+// at most MaxParallel per batch. A dry run is the Executor with DryRun set:
+// the rules are checked by the planner, the pre-checks only read, and no
+// write is sent. PlanRollback rolls selected gateways back to the
+// controller's previous version, one member of a set at a time; the
+// controller cannot be rolled back.
+//
+// Step IDs depend only on the topology, the selection and the versions:
+// after a crash, OpenFleet + PlanUpgrade with the same request yield the
+// remaining steps with the same IDs, and the executor's journal resumes.
+//
+// # Not public, hence not done here
+//
+// Dry-run, backup-now, dedicated rollback and image-upgrade actions, the
+// release list ("Release Versions" hint) and every 8.x upgrade call are not
+// public (aviatrix.md §3, §8): the dry run is SDK-side, the backup is only
+// checked to be enabled, the release list is a configurable convention, and
+// image upgrades are not implemented. Response shapes of list_version_info,
+// platform_upgrade_status and list_gateway_upgrade_status are reconstructed
+// from provider code ([R]) and decoded leniently, failing closed.
+//
+// Package aviatrixtest is a fake controller (httptest over loopback TLS, or
+// in memory for testing/synctest) with per-pair traffic probes and fault
+// knobs.
+package aviatrix

@@ -1,0 +1,585 @@
+package aviatrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hitless/hitless/upgrade"
+	"github.com/hitless/hitless/versionpath"
+)
+
+// ControllerID is the member ID of the controller in a Fleet's snapshots
+// and plans. The '@' keeps it apart from every valid gateway name.
+const ControllerID = "@controller"
+
+// Timing governs the waits of Aviatrix steps. Zero fields take the
+// defaults of DefaultTiming.
+type Timing struct {
+	// ControllerSettle is the wait after upgrade_platform before the first
+	// status poll (provider: 90 s).
+	ControllerSettle time.Duration `json:"controller_settle"`
+	// ControllerPoll is the platform_upgrade_status poll interval (10 s).
+	ControllerPoll time.Duration `json:"controller_poll"`
+	// ControllerDeadline bounds a controller hop from upgrade_platform to
+	// the confirmed version (provider: 180 polls × 10 s = 30 min).
+	ControllerDeadline time.Duration `json:"controller_deadline"`
+	// GatewayPoll is the list_gateway_upgrade_status poll interval
+	// (smoke test: 15 s).
+	GatewayPoll time.Duration `json:"gateway_poll"`
+	// GatewayDeadline bounds one gateway batch (>= 15 min: AVX-38080 raised
+	// the gateway-controller wait to 10 min). Default 20 min.
+	GatewayDeadline time.Duration `json:"gateway_deadline"`
+	// Verify is the health gate after each controller hop and gateway
+	// batch (default: poll 10 s, healthy for 30 s, give up after 10 min).
+	Verify upgrade.Timing `json:"verify"`
+}
+
+// DefaultTiming returns the documented waits (aviatrix.md §4).
+func DefaultTiming() Timing {
+	return Timing{
+		ControllerSettle: 90 * time.Second, ControllerPoll: 10 * time.Second, ControllerDeadline: 30 * time.Minute,
+		GatewayPoll: 15 * time.Second, GatewayDeadline: 20 * time.Minute,
+		Verify: upgrade.Timing{Interval: 10 * time.Second, MinHealthy: 30 * time.Second, Deadline: 10 * time.Minute},
+	}
+}
+
+func (t Timing) withDefaults() Timing {
+	d := DefaultTiming()
+	if t.ControllerSettle <= 0 {
+		t.ControllerSettle = d.ControllerSettle
+	}
+	if t.ControllerPoll <= 0 {
+		t.ControllerPoll = d.ControllerPoll
+	}
+	if t.ControllerDeadline <= 0 {
+		t.ControllerDeadline = d.ControllerDeadline
+	}
+	if t.GatewayPoll <= 0 {
+		t.GatewayPoll = d.GatewayPoll
+	}
+	if t.GatewayDeadline <= 0 {
+		t.GatewayDeadline = d.GatewayDeadline
+	}
+	if t.Verify == (upgrade.Timing{}) {
+		t.Verify = d.Verify
+	}
+	return t
+}
+
+// FleetOptions configures a Fleet.
+type FleetOptions struct {
+	// Name is the cluster name in plans, journals and reports; default
+	// "aviatrix".
+	Name string
+	// Timing governs the steps' waits.
+	Timing Timing
+	// Logger receives step progress (no secrets); nil discards.
+	Logger *slog.Logger
+}
+
+// Fleet is one Aviatrix controller and its gateways as a single
+// upgrade.Cluster: member ControllerID plus one member per gateway (HA and
+// group members included). See the package documentation for why one
+// cluster, and how the availability guard is applied per HA set.
+//
+// The topology (which gateways exist and which HA set each belongs to) is
+// read once, by OpenFleet or given to NewFleet; Observe re-reads states and
+// versions. Re-open the fleet after adding or removing gateways.
+type Fleet struct {
+	c      *Client
+	name   string
+	timing Timing
+	log    *slog.Logger
+
+	inv     Inventory
+	sets    []HASet
+	setOf   map[string]int // gateway name -> index in sets
+	gwIdx   map[string]int // gateway name -> index in inv.Gateways
+	members []upgrade.Member
+
+	mu       sync.Mutex
+	lastInfo VersionInfo // from the latest Observe
+}
+
+// OpenFleet reads the controller's inventory (Client.Inventory) and returns
+// the Fleet.
+func OpenFleet(ctx context.Context, c *Client, opts FleetOptions) (*Fleet, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: OpenFleet needs a client", ErrConfig)
+	}
+	inv, err := c.Inventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewFleet(c, inv, opts)
+}
+
+// NewFleet builds a Fleet over inv without I/O. c may be nil to plan only
+// (planning is pure); steps and Observe then fail with ErrNotSupported.
+// Errors wrap ErrInventory and list every problem (malformed or duplicate
+// names, ambiguous HA sets).
+func NewFleet(c *Client, inv *Inventory, opts FleetOptions) (*Fleet, error) {
+	if inv == nil {
+		return nil, fmt.Errorf("%w: no inventory", ErrInventory)
+	}
+	f := &Fleet{c: c, name: opts.Name, timing: opts.Timing.withDefaults(), log: opts.Logger,
+		inv: Inventory{Controller: inv.Controller, Gateways: slices.Clone(inv.Gateways), Releases: slices.Clone(inv.Releases)}}
+	if f.name == "" {
+		f.name = "aviatrix"
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	sets, err := f.inv.Sets()
+	if err != nil {
+		return nil, err
+	}
+	f.sets = sets
+	f.setOf = make(map[string]int, len(f.inv.Gateways))
+	for i, s := range sets {
+		for _, m := range s.Members() {
+			f.setOf[m] = i
+		}
+	}
+	f.gwIdx = make(map[string]int, len(f.inv.Gateways))
+	f.members = make([]upgrade.Member, 0, len(f.inv.Gateways)+1)
+	f.members = append(f.members, &controllerMember{f: f})
+	for i, g := range f.inv.Gateways {
+		f.gwIdx[g.Name] = i
+	}
+	names := make([]string, 0, len(f.inv.Gateways))
+	for _, g := range f.inv.Gateways {
+		names = append(names, g.Name)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		f.members = append(f.members, &gatewayMember{f: f, name: n})
+	}
+	f.lastInfo = f.inv.Controller
+	return f, nil
+}
+
+// Name implements upgrade.Cluster.
+func (f *Fleet) Name() string { return f.name }
+
+// Members implements upgrade.Cluster: the controller, then the gateways by
+// name.
+func (f *Fleet) Members() []upgrade.Member { return slices.Clone(f.members) }
+
+// Inventory returns a copy of the inventory the fleet was built from.
+func (f *Fleet) Inventory() Inventory {
+	return Inventory{Controller: f.inv.Controller, Gateways: slices.Clone(f.inv.Gateways), Releases: slices.Clone(f.inv.Releases)}
+}
+
+// Sets returns the HA sets (pairs, groups, standalone gateways), sorted by
+// primary.
+func (f *Fleet) Sets() []HASet { return slices.Clone(f.sets) }
+
+// SetOf returns the HA set gateway name belongs to.
+func (f *Fleet) SetOf(name string) (HASet, bool) {
+	i, ok := f.setOf[name]
+	if !ok {
+		return HASet{}, false
+	}
+	return f.sets[i], true
+}
+
+// Client returns the fleet's client (nil for a planning-only fleet).
+func (f *Fleet) Client() *Client { return f.c }
+
+func (f *Fleet) needClient() error {
+	if f.c == nil {
+		return fmt.Errorf("%w: fleet %s has no client (planning only)", ErrNotSupported, f.name)
+	}
+	return nil
+}
+
+// upgradeRunning reports whether update_status (lower case) says a gateway
+// upgrade is running (AVX-23187).
+func upgradeRunning(us string) bool {
+	switch us {
+	case "upgrading", "downloading", "downloaded", "installing", "initializing":
+		return true
+	}
+	return false
+}
+
+// GatewayState maps a gateway's vpc_state and update_status to a normalised
+// member state (fail closed: anything unrecognised is RoleUnknown,
+// unhealthy):
+//
+//	up + ("" | complete)           active, healthy (ActiveMesh: both
+//	                               members forward); standby for the HA
+//	                               member of an active-standby pair
+//	upgrading … initializing       down, unhealthy (drained for upgrade)
+//	upgrade_fail                   down, unhealthy
+//	down | waiting | config_fail   down, unhealthy
+//
+// Version is the canonical gw_software_version.
+func GatewayState(g Gateway, standby bool) upgrade.MemberState {
+	st := strings.ToLower(strings.TrimSpace(g.State))
+	us := strings.ToLower(strings.TrimSpace(g.UpdateStatus))
+	ms := upgrade.MemberState{ID: g.Name, Version: g.Version, Raw: st}
+	if us != "" {
+		ms.Raw += "/" + us
+	}
+	switch {
+	case upgradeRunning(us):
+		ms.Role = upgrade.RoleDown
+		ms.Problems = append(ms.Problems, "upgrade in progress ("+us+")")
+	case us == "upgrade_fail":
+		ms.Role = upgrade.RoleDown
+		ms.Problems = append(ms.Problems, "last upgrade failed (upgrade_fail)")
+	case us != "" && us != "complete":
+		ms.Role = upgrade.RoleUnknown
+		ms.Problems = append(ms.Problems, fmt.Sprintf("unrecognised update_status %q", g.UpdateStatus))
+	case st == "up":
+		ms.Role, ms.Healthy = upgrade.RoleActive, true
+		if standby {
+			ms.Role = upgrade.RoleStandby
+		}
+	case st == "down" || st == "waiting" || st == "config_fail":
+		ms.Role = upgrade.RoleDown
+		ms.Problems = append(ms.Problems, "vpc_state "+st)
+	default:
+		ms.Role = upgrade.RoleUnknown
+		ms.Problems = append(ms.Problems, fmt.Sprintf("unrecognised vpc_state %q", g.State))
+	}
+	return ms
+}
+
+// standby reports whether gateway name is the HA member of an
+// active-standby set (its primary forwards; it takes over when needed).
+func (f *Fleet) standby(name string) bool {
+	i, ok := f.setOf[name]
+	if !ok || f.sets[i].Primary == name {
+		return false
+	}
+	return f.inv.Gateways[f.gwIdx[f.sets[i].Primary]].ActiveStandby || f.inv.Gateways[f.gwIdx[name]].ActiveStandby
+}
+
+// Observe implements upgrade.Cluster with three reads: list_version_info,
+// list_vpcs_summary and list_gateway_upgrade_status. The controller is a
+// healthy, non-forwarding member (RoleStandby: it never carries data
+// traffic). A gateway missing from the reply is RoleUnknown. Observe fails
+// only when the controller cannot be read (e.g. while it restarts): without
+// it no gateway state is known.
+func (f *Fleet) Observe(ctx context.Context) (upgrade.Snapshot, error) {
+	if err := f.needClient(); err != nil {
+		return upgrade.Snapshot{}, err
+	}
+	info, gws, err := f.read(ctx, callOpts{})
+	if err != nil {
+		return upgrade.Snapshot{}, err
+	}
+	return f.snapshot(info, gws), nil
+}
+
+// read fetches versions, inventory and upgrade statuses.
+func (f *Fleet) read(ctx context.Context, o callOpts) (VersionInfo, map[string]Gateway, error) {
+	info, err := f.c.versionInfo(ctx, o)
+	if err != nil {
+		return VersionInfo{}, nil, err
+	}
+	list, err := f.c.gateways(ctx, o)
+	if err != nil {
+		return VersionInfo{}, nil, err
+	}
+	sts, err := f.c.gatewayStatus(ctx, o)
+	if err != nil {
+		return VersionInfo{}, nil, err
+	}
+	mergeStatus(list, sts)
+	f.mu.Lock()
+	f.lastInfo = info
+	f.mu.Unlock()
+	gws := make(map[string]Gateway, len(list))
+	for _, g := range list {
+		gws[g.Name] = g
+	}
+	return info, gws, nil
+}
+
+func (f *Fleet) snapshot(info VersionInfo, gws map[string]Gateway) upgrade.Snapshot {
+	s := upgrade.Snapshot{Cluster: f.name, At: time.Now(), Members: make([]upgrade.MemberState, 0, len(f.members))}
+	s.Members = append(s.Members, upgrade.MemberState{ID: ControllerID, Role: upgrade.RoleStandby, Raw: "controller", Version: info.Current, Healthy: true})
+	for _, m := range f.members[1:] {
+		g, ok := gws[m.ID()]
+		if !ok {
+			s.Members = append(s.Members, upgrade.MemberState{ID: m.ID(), Role: upgrade.RoleUnknown, Problems: []string{"not in list_vpcs_summary"}})
+			continue
+		}
+		s.Members = append(s.Members, GatewayState(g, f.standby(g.Name)))
+	}
+	var extra []string
+	for n := range gws {
+		if _, ok := f.gwIdx[n]; !ok {
+			extra = append(extra, n)
+		}
+	}
+	if len(extra) > 0 {
+		slices.Sort(extra)
+		s.Problems = append(s.Problems, "gateways not in the fleet's inventory (re-open the fleet): "+strings.Join(extra, ", "))
+	}
+	return s
+}
+
+// Failover implements upgrade.Cluster. Aviatrix has no failover action: the
+// controller drains an ActiveMesh gateway by itself when only one member of
+// a pair is upgraded (docs "Upgrading HA Gateways in an ActiveMesh
+// Topology"). It returns ErrNotSupported.
+func (f *Fleet) Failover(context.Context, string) error {
+	return fmt.Errorf("%w: Aviatrix drains ActiveMesh gateways itself; there is no failover action", ErrNotSupported)
+}
+
+// PreCheck implements upgrade.PreChecker with the documented pre-checks
+// that the API can verify (aviatrix.md §6 step 1-2), all reported at once:
+// the controller is reachable; the backup config is enabled
+// (get_cloudn_backup_config); every gateway is up with no upgrade running
+// or failed; every version parses, none is 8.x, and no gateway runs ahead
+// of the controller (versionpath.CheckFleet). DNS, outbound access, Account
+// Audit, controller HA, CPU/memory/disk and bucket hygiene are not visible
+// through the API and are the operator's.
+func (f *Fleet) PreCheck(ctx context.Context) error {
+	if err := f.needClient(); err != nil {
+		return err
+	}
+	var errs []error
+	info, gws, err := f.read(ctx, callOpts{})
+	if err != nil {
+		return fmt.Errorf("controller not reachable: %w", err)
+	}
+	if b, err := f.c.BackupConfig(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("backup config: %w", err))
+	} else if !b.Enabled {
+		errs = append(errs, errors.New("controller backup is not enabled (get_cloudn_backup_config): enable it and let a backup complete first"))
+	}
+	snap := f.snapshot(info, gws)
+	var down []string
+	for _, m := range snap.Members[1:] {
+		if !m.Healthy {
+			down = append(down, fmt.Sprintf("%s (%s)", m.ID, strings.Join(m.Problems, "; ")))
+		}
+	}
+	if len(down) > 0 {
+		errs = append(errs, fmt.Errorf("gateways not up and idle: %s", strings.Join(down, ", ")))
+	}
+	vf, verr := f.versionFleet(snap, nil)
+	if verr != nil {
+		errs = append(errs, verr)
+	}
+	if vf.Controller != nil {
+		if err := versionpath.CheckFleet(vf); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// versionFleet converts a snapshot into a versionpath.Fleet with the
+// controller's previous version from the latest read. only, when not nil,
+// limits the gateways to those names. Unparseable versions are errors (all
+// at once).
+func (f *Fleet) versionFleet(s upgrade.Snapshot, only []string) (versionpath.Fleet, error) {
+	var errs []error
+	var vf versionpath.Fleet
+	ctl, ok := s.Member(ControllerID)
+	if !ok {
+		return vf, errors.New("snapshot has no controller")
+	}
+	cv, err := ParseVersion(ctl.Version)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("controller: %w", err))
+	} else {
+		vf.Controller = cv
+	}
+	f.mu.Lock()
+	prev := f.lastInfo.Previous
+	f.mu.Unlock()
+	if prev != "" {
+		if pv, err := ParseVersion(prev); err == nil {
+			vf.ControllerPrevious = pv
+		}
+	}
+	vf.Gateways = make(map[string]versionpath.Version)
+	add := func(m upgrade.MemberState) {
+		if m.ID == ControllerID {
+			return
+		}
+		if m.Version == "" {
+			vf.Gateways[m.ID] = nil
+			return
+		}
+		v, err := ParseVersion(m.Version)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("gateway %s: %w", m.ID, err))
+			return
+		}
+		vf.Gateways[m.ID] = v
+	}
+	if only == nil {
+		for _, m := range s.Members {
+			add(m)
+		}
+	} else {
+		for _, n := range only {
+			m, ok := s.Member(n)
+			if !ok {
+				errs = append(errs, fmt.Errorf("gateway %s is not in the snapshot", n))
+				continue
+			}
+			add(m)
+		}
+	}
+	return vf, errors.Join(errs...)
+}
+
+// CheckPairs is the per-HA-set availability guard, used by every Aviatrix
+// step through upgrade.SafetyChecker. It returns nil when disrupting names
+// (gateway names; ControllerID is ignored) leaves, in every HA set they
+// touch, at least one other member that is healthy and active (or standby,
+// in an active-standby pair), and no batch holds two members of one set
+// (aviatrix.md §6 step 4: "Never put both members of an ActiveMesh pair or
+// group in the same batch"). Otherwise the error lists every failing set.
+// A standalone gateway always fails it: its upgrade is an outage, which a
+// step must declare (upgrade.DowntimeDeclarer) to bypass the guard.
+func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
+	states := make(map[string]upgrade.MemberState, len(s.Members))
+	for _, m := range s.Members {
+		states[m.ID] = m
+	}
+	disrupted := map[string]bool{}
+	touched := map[int][]string{}
+	var probs []string
+	for _, n := range names {
+		if n == ControllerID {
+			continue
+		}
+		i, ok := f.setOf[n]
+		if !ok {
+			probs = append(probs, fmt.Sprintf("gateway %s is not in fleet %s", n, f.name))
+			continue
+		}
+		disrupted[n] = true
+		touched[i] = append(touched[i], n)
+	}
+	keys := make([]int, 0, len(touched))
+	for i := range touched {
+		keys = append(keys, i)
+	}
+	slices.Sort(keys)
+	for _, i := range keys {
+		set, hit := f.sets[i], touched[i]
+		if len(hit) > 1 {
+			probs = append(probs, fmt.Sprintf("HA set of %s: %s in one batch (never both members of a pair or group at once)", set.Primary, strings.Join(hit, " and ")))
+			continue
+		}
+		var others []string
+		ok := false
+		for _, m := range set.Members() {
+			if disrupted[m] {
+				continue
+			}
+			st, seen := states[m]
+			if seen && st.Healthy && (st.Role == upgrade.RoleActive || st.Role == upgrade.RoleStandby) {
+				ok = true
+				break
+			}
+			if !seen {
+				others = append(others, m+" not observed")
+			} else {
+				others = append(others, fmt.Sprintf("%s is %s (healthy=%t)", m, st.Role, st.Healthy))
+			}
+		}
+		if !ok {
+			if len(others) == 0 {
+				probs = append(probs, fmt.Sprintf("HA set of %s: %s has no HA peer (upgrading it is an outage)", set.Primary, hit[0]))
+			} else {
+				probs = append(probs, fmt.Sprintf("HA set of %s: no other member would forward: %s", set.Primary, strings.Join(others, ", ")))
+			}
+		}
+	}
+	if len(probs) > 0 {
+		return errors.New(strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+// controllerMember is the controller as an upgrade.Member.
+type controllerMember struct{ f *Fleet }
+
+// ID implements upgrade.Member.
+func (m *controllerMember) ID() string { return ControllerID }
+
+// Status implements upgrade.Member.
+func (m *controllerMember) Status(ctx context.Context) (upgrade.MemberState, error) {
+	return m.f.memberStatus(ctx, ControllerID)
+}
+
+// Install implements upgrade.Member: it starts upgrade_platform to target
+// and returns (Client.UpgradePlatform). Plans use the full controller hop
+// step instead (poll, log in again, confirm).
+func (m *controllerMember) Install(ctx context.Context, target string) error {
+	if err := m.f.needClient(); err != nil {
+		return err
+	}
+	return m.f.c.UpgradePlatform(ctx, target)
+}
+
+// gatewayMember is one gateway as an upgrade.Member.
+type gatewayMember struct {
+	f    *Fleet
+	name string
+}
+
+// ID implements upgrade.Member.
+func (m *gatewayMember) ID() string { return m.name }
+
+// Status implements upgrade.Member (one full Observe).
+func (m *gatewayMember) Status(ctx context.Context) (upgrade.MemberState, error) {
+	return m.f.memberStatus(ctx, m.name)
+}
+
+// Install implements upgrade.Member: upgrade_selected_gateway for this
+// gateway (Client.UpgradeGateways); target must be the controller's current
+// version.
+func (m *gatewayMember) Install(ctx context.Context, target string) error {
+	if err := m.f.needClient(); err != nil {
+		return err
+	}
+	return m.f.c.UpgradeGateways(ctx, []string{m.name}, target)
+}
+
+// Rollback implements upgrade.RollbackMember: back to the controller's
+// previous version (Client.RollbackGateways).
+func (m *gatewayMember) Rollback(ctx context.Context) error {
+	if err := m.f.needClient(); err != nil {
+		return err
+	}
+	info, err := m.f.c.VersionInfo(ctx)
+	if err != nil {
+		return err
+	}
+	if info.Previous == "" {
+		return fmt.Errorf("gateway %s rollback: %w", m.name, versionpath.ErrNoPrevious)
+	}
+	return m.f.c.RollbackGateways(ctx, []string{m.name}, info.Previous)
+}
+
+func (f *Fleet) memberStatus(ctx context.Context, id string) (upgrade.MemberState, error) {
+	s, err := f.Observe(ctx)
+	if err != nil {
+		return upgrade.MemberState{}, err
+	}
+	m, ok := s.Member(id)
+	if !ok {
+		return upgrade.MemberState{}, fmt.Errorf("%w: member %s not found", ErrInventory, id)
+	}
+	return m, nil
+}

@@ -1,0 +1,698 @@
+package aviatrix
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+
+	"github.com/hitless/hitless/upgrade"
+	"github.com/hitless/hitless/versionpath"
+)
+
+// UpgradeRequest says what PlanUpgrade should do.
+type UpgradeRequest struct {
+	// Target is the controller's final version: an explicit
+	// Major.Minor.Build ("6.7.1574"), or Major.Minor ("6.7") for the latest
+	// build of that minor in the catalog, resolved at planning time (the
+	// plan itself only ever sends explicit versions). "" means the
+	// controller's current version: only lagging selected gateways are
+	// upgraded to it.
+	Target string `json:"target"`
+	// Catalog lists the releases available (any order; "UserConnect-"
+	// accepted). nil means the fleet inventory's Releases. The controller's
+	// current and latest versions are always added.
+	Catalog []string `json:"catalog,omitempty"`
+	// Groups are the user's gateway groups, upgraded in order after each
+	// controller hop (a gateway belongs to the first group it matches).
+	// nil means one group of every gateway. Within a group: HA members
+	// first, then primaries, at most MaxParallel gateways per batch, never
+	// two members of one HA set in a batch.
+	Groups []Selector `json:"groups,omitempty"`
+	// Batches, instead of Groups, gives the batches explicitly (gateway
+	// names). They are validated (*BatchError, ErrBadBatch): no two members
+	// of an HA set in one batch, no primary before its HA member(s), no
+	// name twice or unknown, at most MaxParallel per batch when it is set.
+	Batches [][]string `json:"batches,omitempty"`
+	// MaxParallel is the batch size; 0 means 1.
+	MaxParallel int `json:"max_parallel,omitempty"`
+	// AllowOutage lets the plan upgrade gateways without an HA peer, each
+	// alone in a step that declares downtime (see ErrOutage).
+	AllowOutage bool `json:"allow_outage,omitempty"`
+}
+
+// RollbackRequest says what PlanRollback should do. Only gateways roll
+// back, only to the controller's previous version, one member of an HA set
+// at a time (aviatrix.md §6 Rollback); the controller cannot be rolled back.
+type RollbackRequest struct {
+	// To is the rollback version; "" means the controller's previous
+	// version, the only one allowed.
+	To string `json:"to,omitempty"`
+	// Groups selects the gateways, in order; nil means every gateway above
+	// To.
+	Groups []Selector `json:"groups,omitempty"`
+	// Batches gives explicit batches instead (validated like
+	// UpgradeRequest.Batches).
+	Batches [][]string `json:"batches,omitempty"`
+	// MaxParallel is the batch size (members of different HA sets); 0
+	// means 1. Simultaneous rollbacks of many gateways have failed
+	// (AVX-20159/43461/45567): keep it low.
+	MaxParallel int `json:"max_parallel,omitempty"`
+	// AllowOutage lets the plan roll back gateways without an HA peer.
+	AllowOutage bool `json:"allow_outage,omitempty"`
+}
+
+// Phase is one stage of a plan: an optional controller hop to Version,
+// then gateway batches moved to Version.
+type Phase struct {
+	// Version is the controller's version during the phase, and the
+	// gateways' target.
+	Version string `json:"version"`
+	// Controller is true when the phase starts with the controller hop.
+	Controller bool `json:"controller"`
+	// Batches lists the gateways moved in each batch, in order.
+	Batches [][]string `json:"batches,omitempty"`
+}
+
+// Plan is an Aviatrix plan: the upgrade.Plan to give an upgrade.Executor
+// (with the Fleet as its cluster) plus what the planner decided.
+type Plan struct {
+	upgrade.Plan
+	// Kind is "upgrade" or "rollback".
+	Kind string `json:"kind"`
+	// From is the controller's version at planning time.
+	From string `json:"from"`
+	// To is the controller's final version (upgrade), or the gateways'
+	// rollback version.
+	To string `json:"to"`
+	// Hops are the controller hops, explicit versions, in order
+	// (versionpath.Path).
+	Hops []string `json:"hops,omitempty"`
+	// Phases details the controller hops and gateway batches.
+	Phases []Phase `json:"phases"`
+	// Outages lists gateways whose step declares downtime (AllowOutage).
+	Outages []string `json:"outages,omitempty"`
+	// Warnings are documented caveats that apply to this plan.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// batch is one batch's full composition (independent of versions, so step
+// IDs survive re-planning) and whether it is an outage step.
+type batch struct {
+	names  []string
+	outage bool
+}
+
+// plannable parses a version the planner will act on: explicit build, no
+// tag, not 8.x.
+func plannable(what, s string) (Version, error) {
+	v, err := ParseVersion(s)
+	if err != nil {
+		return Version{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if v.Tag() != "" {
+		return Version{}, fmt.Errorf("%s: %w", what, &VersionError{Input: s, Err: ErrUnsupportedVersion,
+			Reason: "tagged minors (e.g. 6.3-patch.2309) have no documented order; out of scope (6.5–7.2)"})
+	}
+	if !v.HasBuild() {
+		return Version{}, fmt.Errorf("%s: %w", what, &VersionError{Input: s, Err: ErrVersion, Reason: "no build number"})
+	}
+	return v, nil
+}
+
+// PlanUpgrade plans the selective upgrade of the fleet as documented
+// (aviatrix.md §6): first any selected gateway below the controller is
+// brought to the controller's version; then, for each controller hop of
+// versionpath.Path (latest build of the current minor, then each minor in
+// turn, explicit versions only): the controller hop (upgrade_platform, poll
+// through the restart window, log in again, confirm), a health gate, and
+// the gateway batches, each followed by a health gate.
+//
+// Planning is pure (no I/O) and deterministic; step IDs depend only on the
+// topology, the selection and the versions, so re-planning from a fresh
+// inventory after a crash yields the remaining steps with the same IDs.
+// Every rule is checked before anything runs, and every problem is
+// reported at once in a *PlanError: unparseable or 8.x versions
+// (ErrUnsupportedVersion), a target behind the controller
+// (versionpath.ErrControllerRollback, ErrDowngrade), a path that skips a
+// minor (versionpath.ErrMissingMinor) or a target not in the catalog, a
+// gateway ahead of the controller (versionpath.ErrGatewayAhead), a gateway
+// that would not be on the controller's version before its next hop
+// (versionpath.ErrGatewayNotConverged, e.g. an unselected gateway),
+// explicit batches or groups that split an HA set wrongly (ErrBadBatch),
+// gateways without an HA peer (ErrOutage).
+func (f *Fleet) PlanUpgrade(req UpgradeRequest) (*Plan, error) {
+	return f.planUpgrade(f.inv.Controller, f.versions(nil), req)
+}
+
+// Plan implements upgrade.Planner: an upgrade of every gateway (one at a
+// time) with the controller going to target, planned from the versions in
+// s (e.g. a fresh Observe after a crash). It returns the upgrade.Plan of
+// PlanUpgrade.
+func (f *Fleet) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
+	info := f.inv.Controller
+	f.mu.Lock()
+	info.Previous = f.lastInfo.Previous
+	f.mu.Unlock()
+	if c, ok := s.Member(ControllerID); ok && c.Version != "" {
+		info.Current = c.Version
+	}
+	p, err := f.planUpgrade(info, f.versions(&s), UpgradeRequest{Target: target})
+	if err != nil {
+		return upgrade.Plan{}, err
+	}
+	return p.Plan, nil
+}
+
+// versions returns gateway name → version from the inventory, overridden by
+// s when given.
+func (f *Fleet) versions(s *upgrade.Snapshot) map[string]string {
+	out := make(map[string]string, len(f.inv.Gateways))
+	for _, g := range f.inv.Gateways {
+		out[g.Name] = g.Version
+	}
+	if s != nil {
+		for _, m := range s.Members {
+			if _, ok := out[m.ID]; ok && m.Version != "" {
+				out[m.ID] = m.Version
+			}
+		}
+	}
+	return out
+}
+
+func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req UpgradeRequest) (*Plan, error) {
+	what := "upgrade"
+	if req.Target != "" {
+		what = "upgrade to " + req.Target
+	}
+	var probs []error
+	cur, err := plannable("controller current version", info.Current)
+	if err != nil {
+		probs = append(probs, err)
+	}
+	var prev versionpath.Version
+	if info.Previous != "" {
+		if pv, err := ParseVersion(info.Previous); err == nil {
+			prev = pv
+		}
+	}
+	// Gateway versions.
+	names := f.gatewayNames()
+	vf := versionpath.Fleet{ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(names))}
+	for _, n := range names {
+		v, err := plannable("gateway "+n, gwv[n])
+		if err != nil {
+			probs = append(probs, err)
+			continue
+		}
+		vf.Gateways[n] = v
+	}
+	batches, outages, berrs := f.batches(req.Groups, req.Batches, req.MaxParallel, req.AllowOutage)
+	probs = append(probs, berrs...)
+	if cur.IsZero() {
+		return nil, &PlanError{What: what, Problems: probs}
+	}
+	vf.Controller = cur
+
+	// Catalog and target.
+	src := req.Catalog
+	if src == nil {
+		src = f.inv.Releases
+	}
+	catalog := versionpath.Catalog{cur}
+	for _, s := range append(slices.Clone(src), info.Latest) {
+		if s == "" {
+			continue
+		}
+		v, err := ParseVersion(s)
+		switch {
+		case err != nil:
+			probs = append(probs, fmt.Errorf("catalog: %w", err))
+		case v.Tag() == "" && v.HasBuild():
+			catalog = append(catalog, v)
+		}
+	}
+	target := cur
+	if req.Target != "" {
+		t, err := f.resolveTarget(req.Target, catalog)
+		if err != nil {
+			probs = append(probs, err)
+		} else {
+			target = t
+		}
+	}
+	var hops []versionpath.Version
+	switch {
+	case target.Compare(cur) < 0:
+		probs = append(probs, &versionpath.PathError{From: cur, To: target, Err: versionpath.ErrDowngrade})
+		if err := versionpath.CheckControllerHop(vf, target); err != nil {
+			probs = append(probs, err)
+		}
+	case target.Compare(cur) > 0:
+		hops, err = versionpath.Path(catalog, cur, target)
+		if err != nil && len(src) == 0 {
+			err = fmt.Errorf("%w (no release catalog: the controller did not list its releases; give UpgradeRequest.Catalog)", err)
+		}
+		if err != nil {
+			probs = append(probs, err)
+		}
+	}
+	fleetErr := versionpath.CheckFleet(vf)
+	if fleetErr != nil {
+		probs = append(probs, fleetErr)
+	}
+
+	// Simulate the run and check the controller-before-gateway rules at
+	// every hop (versionpath), all problems at once.
+	selected := map[string]bool{}
+	for _, b := range batches {
+		for _, n := range b.names {
+			selected[n] = true
+		}
+	}
+	sim := versionpath.Fleet{Controller: cur, ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(vf.Gateways))}
+	for n, v := range vf.Gateways {
+		sim.Gateways[n] = v
+	}
+	selNames := make([]string, 0, len(selected))
+	for n := range selected {
+		selNames = append(selNames, n)
+	}
+	slices.Sort(selNames)
+	need := []map[string]bool{{}}
+	for _, n := range selNames {
+		if v, ok := sim.Gateways[n]; ok && v.Compare(cur) < 0 {
+			if err := versionpath.CheckGatewayUpgrade(sim, n, cur); err != nil {
+				probs = append(probs, err)
+			}
+			need[0][n] = true
+			sim.Gateways[n] = cur
+		}
+	}
+	for _, hop := range hops {
+		if fleetErr != nil {
+			break // the same gateways would be reported again
+		}
+		if err := versionpath.CheckControllerHop(sim, hop); err != nil {
+			probs = append(probs, fmt.Errorf("before controller hop to %s: %w", hop, err))
+			break // later hops would repeat the same gateways
+		}
+		sim.ControllerPrevious, sim.Controller = sim.Controller, hop
+		nd := make(map[string]bool, len(selected))
+		for _, n := range selNames {
+			if _, ok := sim.Gateways[n]; ok {
+				nd[n] = true
+				sim.Gateways[n] = hop
+			}
+		}
+		need = append(need, nd)
+	}
+	if len(probs) > 0 {
+		return nil, &PlanError{What: what, Problems: probs}
+	}
+
+	p := &Plan{Kind: "upgrade", From: cur.String(), To: target.String(), Outages: outages}
+	p.Plan = upgrade.Plan{Cluster: f.name, Target: target.String()}
+	versions := append([]versionpath.Version{cur}, hops...)
+	for i, v := range versions {
+		ph := Phase{Version: v.String(), Controller: i > 0}
+		if i > 0 {
+			p.Hops = append(p.Hops, v.String())
+			p.Steps = append(p.Steps, f.controllerSteps(v.String())...)
+		}
+		for k, b := range batches {
+			var rem []string
+			for _, n := range b.names {
+				if need[i][n] {
+					rem = append(rem, n)
+				}
+			}
+			if len(rem) == 0 {
+				continue
+			}
+			ph.Batches = append(ph.Batches, rem)
+			p.Steps = append(p.Steps, f.gatewaySteps(opUpgrade, v.String(), k+1, b, rem)...)
+		}
+		if ph.Controller || len(ph.Batches) > 0 {
+			p.Phases = append(p.Phases, ph)
+		}
+	}
+	p.Warnings = upgradeWarnings(cur, hops, outages)
+	return p, nil
+}
+
+// resolveTarget parses the requested target; a bare Major.Minor resolves to
+// the latest build of that minor in the catalog.
+func (f *Fleet) resolveTarget(s string, catalog versionpath.Catalog) (Version, error) {
+	t, err := ParseVersion(s)
+	if err != nil {
+		return Version{}, fmt.Errorf("target: %w", err)
+	}
+	if t.Tag() != "" {
+		return Version{}, fmt.Errorf("target: %w", &VersionError{Input: s, Err: ErrUnsupportedVersion, Reason: "tagged minors are out of scope"})
+	}
+	if t.HasBuild() {
+		return t, nil
+	}
+	var best Version
+	for _, c := range catalog {
+		cv := c.(Version)
+		if cv.SameMinor(t) && (best.IsZero() || cv.Compare(best) > 0) {
+			best = cv
+		}
+	}
+	if best.IsZero() {
+		return Version{}, fmt.Errorf("target %s: %w", s, &versionpath.PathError{To: t, At: s, Err: versionpath.ErrNotInCatalog})
+	}
+	return best, nil
+}
+
+// upgradeWarnings lists the documented caveats that apply to the hops.
+func upgradeWarnings(cur Version, hops []versionpath.Version, outages []string) []string {
+	var w []string
+	prev := cur
+	for _, h := range hops {
+		hv := h.(Version)
+		if prev.Major() == 6 && prev.Minor() == 5 && hv.Major() == 6 && hv.Minor() == 6 {
+			w = append(w, fmt.Sprintf("hop %s -> %s: AVX-20109 (aviatrix.md §7 pitfall 3): the 6.5 -> 6.6 upgrade is documented as not supporting selective gateway upgrade "+
+				"(platform upgrade with all gateways, then re-upgrade any gateway reporting \"Archive is too short\"); this plan upgrades gateways selectively: try it on a lab controller first", prev, hv))
+		}
+		for _, t := range []string{"6.7.1574", "6.8.1148"} { // AVX-29183/25425
+			tv := MustParseVersion(t)
+			if prev.Compare(tv) < 0 && hv.Compare(tv) >= 0 {
+				w = append(w, fmt.Sprintf("hop %s -> %s: AVX-29183/25425 (aviatrix.md §7 pitfall 4): gateways on Racoon-IKE images must be image-upgraded before %s (not visible through the API; check in the UI)", prev, hv, t))
+			}
+		}
+		prev = hv
+	}
+	if len(outages) > 0 {
+		w = append(w, fmt.Sprintf("%d gateway(s) without an HA peer: their upgrade is an outage (%s)", len(outages), strings.Join(outages, ", ")))
+	}
+	return w
+}
+
+// PlanRollback plans the rollback of selected gateways to the controller's
+// previous version (aviatrix.md §6 Rollback): upgrade_selected_gateway with
+// software_version="previous", one member of each HA set at a time (HA
+// members first), each batch followed by a health gate. Rules
+// (versionpath.CheckGatewayRollback, all at once in a *PlanError): only to
+// the controller's previous version (ErrRollbackTarget; "beyond previous"
+// is refused), which must be known (ErrNoPrevious), never upward
+// (ErrNotRollback). Gateways already on the rollback version are skipped.
+// The controller itself cannot be rolled back (PlanUpgrade refuses a target
+// behind it).
+func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
+	info := f.inv.Controller
+	var probs []error
+	cur, err := plannable("controller current version", info.Current)
+	if err != nil {
+		probs = append(probs, err)
+	}
+	vf := versionpath.Fleet{Gateways: make(map[string]versionpath.Version)}
+	if !cur.IsZero() {
+		vf.Controller = cur
+	}
+	if info.Previous != "" {
+		if pv, err := plannable("controller previous version", info.Previous); err != nil {
+			probs = append(probs, err)
+		} else {
+			vf.ControllerPrevious = pv
+		}
+	}
+	toText := req.To
+	if toText == "" {
+		toText = info.Previous
+	}
+	var to Version
+	if toText == "" {
+		probs = append(probs, versionpath.Violations{{Rule: versionpath.RuleControllerFirst, Kind: versionpath.ErrNoPrevious, Party: versionpath.PartyController}})
+	} else if to, err = plannable("rollback version", toText); err != nil {
+		probs = append(probs, err)
+	}
+	groups := req.Groups
+	var explicit [][]string
+	if req.Batches != nil {
+		explicit = req.Batches
+	}
+	// By default select every gateway above the rollback version (and any
+	// whose version does not parse, so that it is reported).
+	if groups == nil && explicit == nil && !to.IsZero() {
+		var ns []string
+		for _, g := range f.inv.Gateways {
+			if v, err := ParseVersion(g.Version); err != nil || v.Compare(to) > 0 {
+				ns = append(ns, g.Name)
+			}
+		}
+		groups = []Selector{{Names: ns}}
+		if len(ns) == 0 {
+			groups = []Selector{} // nothing to roll back
+		}
+	}
+	batches, outages, berrs := f.batches(groups, explicit, req.MaxParallel, req.AllowOutage)
+	probs = append(probs, berrs...)
+	need := map[string]bool{}
+	if !to.IsZero() {
+		for _, b := range batches {
+			for _, n := range b.names {
+				gv, err := plannable("gateway "+n, f.inv.Gateways[f.gwIdx[n]].Version)
+				if err != nil {
+					probs = append(probs, err)
+					continue
+				}
+				vf.Gateways[n] = gv
+				if gv.Equal(to) {
+					continue
+				}
+				if err := versionpath.CheckGatewayRollback(vf, n, to); err != nil {
+					probs = append(probs, err)
+					continue
+				}
+				need[n] = true
+			}
+		}
+	}
+	if len(probs) > 0 {
+		return nil, &PlanError{What: "gateway rollback", Problems: probs}
+	}
+	p := &Plan{Kind: "rollback", From: cur.String(), To: to.String(), Outages: outages}
+	p.Plan = upgrade.Plan{Cluster: f.name, Target: "rollback:" + to.String()}
+	ph := Phase{Version: to.String()}
+	for k, b := range batches {
+		var rem []string
+		for _, n := range b.names {
+			if need[n] {
+				rem = append(rem, n)
+			}
+		}
+		if len(rem) == 0 {
+			continue
+		}
+		ph.Batches = append(ph.Batches, rem)
+		p.Steps = append(p.Steps, f.gatewaySteps(opRollback, to.String(), k+1, b, rem)...)
+	}
+	p.Phases = []Phase{ph}
+	p.Warnings = append(p.Warnings, "a rollback replaces each gateway (brief disruption per gateway; its HA peer carries the traffic)")
+	if len(outages) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d gateway(s) without an HA peer: their rollback is an outage (%s)", len(outages), strings.Join(outages, ", ")))
+	}
+	return p, nil
+}
+
+// gatewayNames returns every gateway name, sorted.
+func (f *Fleet) gatewayNames() []string {
+	out := make([]string, 0, len(f.members)-1)
+	for _, m := range f.members[1:] {
+		out = append(out, m.ID())
+	}
+	return out
+}
+
+// batches turns groups (or explicit batches) into ordered batches with
+// every problem found. Groups: each gateway in the first group it matches;
+// within a group, waves by position in its HA set (HA members first, the
+// primary last), MaxParallel per batch, sets in primary order; gateways
+// without an HA peer last, one per batch, as outages (or ErrOutage).
+func (f *Fleet) batches(groups []Selector, explicit [][]string, maxPar int, allowOutage bool) ([]batch, []string, []error) {
+	if explicit != nil {
+		return f.explicitBatches(explicit, maxPar, allowOutage)
+	}
+	if maxPar <= 0 {
+		maxPar = 1
+	}
+	if groups == nil {
+		groups = []Selector{{}}
+	}
+	var errs []error
+	idx := f.gwIdx
+	for _, g := range groups {
+		errs = append(errs, g.validate(idx)...)
+	}
+	groupOf := make(map[string]int, len(f.inv.Gateways))
+	for _, g := range f.inv.Gateways {
+		for i, sel := range groups {
+			if sel.Match(g) {
+				groupOf[g.Name] = i
+				break
+			}
+		}
+	}
+	var out []batch
+	var outages []string
+	pos := map[string]int{} // gateway -> batch index, to check HA-before-primary across groups
+	for gi := range groups {
+		var waves [][]string
+		var solo []string
+		for _, set := range f.sets {
+			var sel []string
+			for _, m := range set.Members() {
+				if g, ok := groupOf[m]; ok && g == gi {
+					sel = append(sel, m)
+				}
+			}
+			if len(sel) == 0 {
+				continue
+			}
+			if !set.Redundant() {
+				solo = append(solo, sel...)
+				continue
+			}
+			for r, m := range sel {
+				for len(waves) <= r {
+					waves = append(waves, nil)
+				}
+				waves[r] = append(waves[r], m)
+			}
+		}
+		for _, w := range waves {
+			for i := 0; i < len(w); i += maxPar {
+				b := batch{names: slices.Clone(w[i:min(i+maxPar, len(w))])}
+				for _, n := range b.names {
+					pos[n] = len(out)
+				}
+				out = append(out, b)
+			}
+		}
+		for _, n := range solo {
+			if !allowOutage {
+				errs = append(errs, fmt.Errorf("gateway %s: %w (set AllowOutage to accept it, or deploy an HA gateway)", n, ErrOutage))
+				continue
+			}
+			outages = append(outages, n)
+			pos[n] = len(out)
+			out = append(out, batch{names: []string{n}, outage: true})
+		}
+	}
+	errs = append(errs, f.orderErrors(pos)...)
+	return out, outages, errs
+}
+
+// orderErrors reports primaries scheduled no later than one of their HA
+// members (pos: gateway -> batch index).
+func (f *Fleet) orderErrors(pos map[string]int) []error {
+	var errs []error
+	for _, set := range f.sets {
+		pp, ok := pos[set.Primary]
+		if !ok {
+			continue
+		}
+		for _, h := range set.HA {
+			if hp, ok := pos[h]; ok && hp > pp {
+				errs = append(errs, &BatchError{Batch: pp + 1, Gateways: []string{set.Primary, h}, Set: set.Primary,
+					Reason: fmt.Sprintf("primary %s is scheduled before its HA member %s (batch %d): HA members go first", set.Primary, h, hp+1)})
+			}
+		}
+	}
+	return errs
+}
+
+// explicitBatches validates a user's batch list.
+func (f *Fleet) explicitBatches(explicit [][]string, maxPar int, allowOutage bool) ([]batch, []string, []error) {
+	var errs []error
+	var out []batch
+	var outages []string
+	pos := map[string]int{}
+	if len(explicit) == 0 {
+		errs = append(errs, &BatchError{Reason: "no batch given"})
+	}
+	for bi, names := range explicit {
+		if len(names) == 0 {
+			errs = append(errs, &BatchError{Batch: bi + 1, Reason: "empty batch"})
+			continue
+		}
+		if maxPar > 0 && len(names) > maxPar {
+			errs = append(errs, &BatchError{Batch: bi + 1, Gateways: names, Reason: fmt.Sprintf("%d gateways exceed MaxParallel %d", len(names), maxPar)})
+		}
+		bySet := map[int][]string{}
+		b := batch{}
+		ok := true
+		for _, n := range names {
+			si, known := f.setOf[n]
+			switch {
+			case !known:
+				errs = append(errs, &BatchError{Batch: bi + 1, Gateways: []string{n}, Reason: "no such gateway"})
+				ok = false
+				continue
+			case pos[n] != 0:
+				errs = append(errs, &BatchError{Batch: bi + 1, Gateways: []string{n}, Reason: fmt.Sprintf("gateway already in batch %d", pos[n])})
+				ok = false
+				continue
+			}
+			pos[n] = bi + 1
+			bySet[si] = append(bySet[si], n)
+			b.names = append(b.names, n)
+			if !f.sets[si].Redundant() {
+				if !allowOutage {
+					errs = append(errs, fmt.Errorf("gateway %s: %w (set AllowOutage to accept it)", n, ErrOutage))
+					ok = false
+				} else if len(names) > 1 {
+					errs = append(errs, &BatchError{Batch: bi + 1, Gateways: names, Reason: fmt.Sprintf("gateway %s has no HA peer: its outage step must be a batch of its own", n)})
+					ok = false
+				} else {
+					b.outage = true
+					outages = append(outages, n)
+				}
+			}
+		}
+		keys := make([]int, 0, len(bySet))
+		for k := range bySet {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, si := range keys {
+			if ms := bySet[si]; len(ms) > 1 {
+				errs = append(errs, &BatchError{Batch: bi + 1, Gateways: ms, Set: f.sets[si].Primary,
+					Reason: "two members of one HA pair/group in the same batch (aviatrix.md §6: never both members of an ActiveMesh pair or group at once)"})
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, b)
+		}
+	}
+	zero := map[string]int{}
+	for n, p := range pos {
+		zero[n] = p - 1
+	}
+	errs = append(errs, f.orderErrors(zero)...)
+	return out, outages, errs
+}
+
+// stepKey is the stable suffix of a batch's step IDs: the 1-based batch
+// index and a hash of the batch's full composition.
+func stepKey(k int, names []string) string {
+	h := fnv.New32a()
+	for _, n := range names {
+		_, _ = h.Write([]byte(n))
+		_, _ = h.Write([]byte{','})
+	}
+	return fmt.Sprintf("b%03d-%08x", k, h.Sum32())
+}
+
+// listNames renders up to 6 names.
+func listNames(ns []string) string {
+	if len(ns) <= 6 {
+		return strings.Join(ns, ", ")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(ns[:6], ", "), len(ns)-6)
+}
