@@ -13,6 +13,7 @@ import (
 	"github.com/hitless/hitless/aviatrix"
 	"github.com/hitless/hitless/aviatrix/aviatrixtest"
 	"github.com/hitless/hitless/upgrade"
+	"github.com/hitless/hitless/versionpath"
 )
 
 // open returns a client and fleet over the fake's in-memory transport.
@@ -249,8 +250,14 @@ func TestEndToEndResumeAfterCrash(t *testing.T) {
 		}}).Run(ctx, fleet, p.Plan)
 		require.ErrorIs(t, err, upgrade.ErrStopped)
 
-		// A new process: fresh inventory, same request, same journal.
+		// A new process: fresh inventory, same request, same journal. The
+		// controller hopped before the crash, so the gateways now lag it:
+		// the plain request is refused (documented pre-check), and the
+		// resume says CatchUp (as Fleet.Plan does when re-planning).
 		_, fleet2 := open(t, fake)
+		_, err = fleet2.PlanUpgrade(req)
+		require.ErrorIs(t, err, versionpath.ErrGatewayNotConverged)
+		req.CatchUp = true
 		p2, err := fleet2.PlanUpgrade(req)
 		require.NoError(t, err)
 		assert.Less(t, len(p2.Steps), len(p.Steps))

@@ -39,6 +39,13 @@ type UpgradeRequest struct {
 	// AllowOutage lets the plan upgrade gateways without an HA peer, each
 	// alone in a step that declares downtime (see ErrOutage).
 	AllowOutage bool `json:"allow_outage,omitempty"`
+	// CatchUp lets the plan first upgrade selected gateways that are behind
+	// the controller to the controller's current version. Without it such
+	// a gateway refuses the plan (versionpath.ErrGatewayNotConverged): the
+	// documented pre-check is that every gateway already equals the
+	// controller (aviatrix.md §6 step 1; a controller on 6.5.300 with
+	// gateways rolled back to 6.5.200 "needs support").
+	CatchUp bool `json:"catch_up,omitempty"`
 }
 
 // RollbackRequest says what PlanRollback should do. Only gateways roll
@@ -147,7 +154,9 @@ func (f *Fleet) PlanUpgrade(req UpgradeRequest) (*Plan, error) {
 
 // Plan implements upgrade.Planner: an upgrade of every gateway (one at a
 // time) with the controller going to target, planned from the versions in
-// s (e.g. a fresh Observe after a crash). It returns the upgrade.Plan of
+// s (e.g. a fresh Observe after a crash), with CatchUp set: gateways behind
+// the controller (as after a crash between a controller hop and its
+// gateway batches) are upgraded to the controller's version first. It returns the upgrade.Plan of
 // PlanUpgrade.
 func (f *Fleet) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 	info := f.inv.Controller
@@ -157,7 +166,9 @@ func (f *Fleet) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 	if c, ok := s.Member(ControllerID); ok && c.Version != "" {
 		info.Current = c.Version
 	}
-	p, err := f.planUpgrade(info, f.versions(&s), UpgradeRequest{Target: target})
+	// Re-planning mid-run finds gateways legitimately behind a controller
+	// that already hopped: they are caught up.
+	p, err := f.planUpgrade(info, f.versions(&s), UpgradeRequest{Target: target, CatchUp: true})
 	if err != nil {
 		return upgrade.Plan{}, err
 	}
@@ -283,6 +294,10 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 	need := []map[string]bool{{}}
 	for _, n := range selNames {
 		if v, ok := sim.Gateways[n]; ok && v.Compare(cur) < 0 {
+			if !req.CatchUp {
+				probs = append(probs, fmt.Errorf("gateway %s runs %s, not the controller's %s: %w (aviatrix.md §6 step 1; UpgradeRequest.CatchUp upgrades it to the controller's version first)", n, v, cur, versionpath.ErrGatewayNotConverged))
+				continue
+			}
 			if err := versionpath.CheckGatewayUpgrade(sim, n, cur); err != nil {
 				probs = append(probs, err)
 			}

@@ -112,7 +112,11 @@ func TestPlanCatchUpAndGroups(t *testing.T) {
 	east := func(g *aviatrix.Gateway) { g.Region = "us-east-1" }
 	west := func(g *aviatrix.Gateway) { g.Region = "us-west-2" }
 	f := fleetOf(t, "6.5.2721", "6.5.1922", pairOf("a", "6.5.1922", west), pairOf("b", "6.5.1922", east), pairOf("c", "6.5.2721", west))
-	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Groups: []aviatrix.Selector{{Region: "us-east-1"}, {}}, MaxParallel: 5})
+	// Without CatchUp the documented pre-check refuses lagging gateways.
+	_, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Groups: []aviatrix.Selector{{Region: "us-east-1"}, {}}, MaxParallel: 5})
+	require.ErrorIs(t, err, versionpath.ErrGatewayNotConverged)
+	assert.Contains(t, err.Error(), "gateway a runs 6.5.1922")
+	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Groups: []aviatrix.Selector{{Region: "us-east-1"}, {}}, MaxParallel: 5, CatchUp: true})
 	require.NoError(t, err)
 	assert.Empty(t, p.Hops)
 	require.Len(t, p.Phases, 1)
@@ -122,7 +126,7 @@ func TestPlanCatchUpAndGroups(t *testing.T) {
 	full, err := fleetOf(t, "6.5.1922", "", pairOf("a", "6.5.1922"), pairOf("b", "6.5.1922")).PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2})
 	require.NoError(t, err)
 	mid := fleetOf(t, "6.5.2721", "6.5.1922", pairOf("a", "6.5.1922"), []aviatrix.Gateway{gw("b", "6.5.1922"), {Name: "b-hagw", Version: "6.5.2721", IsHA: true, Primary: "b", State: "up"}})
-	rest, err := mid.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2})
+	rest, err := mid.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2, CatchUp: true})
 	require.NoError(t, err)
 	assert.True(t, isSubsequence(rest.StepIDs(), full.StepIDs()), "%v\nnot in\n%v", rest.StepIDs(), full.StepIDs())
 	assert.Less(t, len(rest.Steps), len(full.Steps))

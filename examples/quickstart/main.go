@@ -211,7 +211,7 @@ func truncate(s string, n int) string {
 }
 
 // readOnly are status commands the summary folds into a count.
-var readOnly = map[string]bool{"ha": true, "about": true, "stats": true, "ls": true, "list_version_info": true, "list_vpcs_summary": true, "list_gateway_upgrade_status": true, "platform_upgrade_status": true, "get_cloudn_backup_config": true}
+var readOnly = map[string]bool{"ha": true, "about": true, "stats": true, "ls": true, "list_version_info": true, "list_vpcs_summary": true, "list_gateway_upgrade_status": true, "platform_upgrade_status": true, "get_cloudn_backup_config": true, "get_api_token": true, "login": true, "check_task_status": true, "hitless_list_releases": true}
 
 func printSummary(w io.Writer, r *result) {
 	fmt.Fprintln(w)

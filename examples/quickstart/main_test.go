@@ -45,12 +45,37 @@ func TestQuickstartClavisterJSONContract(t *testing.T) {
 	assert.NotContains(t, string(cmds), "password")
 }
 
-// TestQuickstartFaultsStopCleanly: every fault ends non-zero with an
-// explanation and the cluster still forwarding.
+// clavisterFaultErrors is a fragment of the error each fault must produce,
+// so a run that fails for another reason (e.g. a timeout) does not pass.
+var clavisterFaultErrors = map[string]string{
+	"never-returns":    "unit unreachable",
+	"back-on-old":      "failed for good",
+	"sync-stuck":       "sync below 100%: 60%",
+	"peer-not-alive":   "HA peer not ALIVE",
+	"truncated-upload": "failed for good",
+	"bad-ha-output":    "command \"ha\" rejected",
+	"wrong-password":   "authentication failed",
+	"unknown-host-key": "unknown host",
+	"missing-firmware": "FirmwarePath",
+}
+
+var aviatrixFaultErrors = map[string]string{
+	"controller-never-returns": "502",
+	"gateway-fails":            "upgrade_fail",
+	"busy":                     "Active upgrade in progress.",
+	"backup-disabled":          "backup is not enabled",
+	"gateway-behind":           "not the controller's",
+	"wrong-password":           "authentication failed",
+	"untrusted-cert":           "certificate signed by unknown authority",
+}
+
+// TestQuickstartFaultsStopCleanly: every fault ends non-zero with its own
+// error, an explanation and the cluster still forwarding.
 func TestQuickstartFaultsStopCleanly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the simulator once per fault")
 	}
+	require.Len(t, clavisterFaultErrors, len(clavisterFaults))
 	for name := range clavisterFaults {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -60,7 +85,48 @@ func TestQuickstartFaultsStopCleanly(t *testing.T) {
 			assert.Equal(t, true, m["still_forwarding"])
 			assert.Equal(t, float64(0), m["traffic_lost_ticks"])
 			assert.NotEmpty(t, m["explanation"])
+			assert.Contains(t, m["error"], clavisterFaultErrors[name])
 			assert.NotContains(t, strings.ToLower(m["error"].(string)), "not-the-password")
+		})
+	}
+}
+
+// TestQuickstartAviatrix: controller and 20 gateways in pairs through two
+// minor hops, with no pair ever losing a probe tick.
+func TestQuickstartAviatrix(t *testing.T) {
+	code, m, progress := run(t, "-vendor", "aviatrix", "-speed", "2")
+	require.Equal(t, 0, code, "report: %v", m["error"])
+	assert.Equal(t, true, m["ok"])
+	assert.Equal(t, float64(0), m["traffic_lost_ticks"])
+	versions := m["final_versions"].(map[string]any)
+	assert.Len(t, versions, 21)
+	for k, v := range versions {
+		assert.Equal(t, "6.7.1574", v, k)
+	}
+	assert.Contains(t, progress, "6.5.1922 -> [6.5.2721 6.6.5545 6.7.1574]")
+	cmds, _ := json.Marshal(m["commands"])
+	assert.NotContains(t, string(cmds), "Passw0rd")
+}
+
+func TestQuickstartAviatrixFaultsStopCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the fake controller once per fault")
+	}
+	require.Len(t, aviatrixFaultErrors, len(aviatrixFaults)-1) // cid-expiry succeeds
+	for name := range aviatrixFaults {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			code, m, _ := run(t, "-vendor", "aviatrix", "-speed", "2", "-fault", name)
+			assert.Equal(t, float64(0), m["traffic_lost_ticks"])
+			assert.Equal(t, true, m["still_forwarding"])
+			if name == "cid-expiry" {
+				assert.Equal(t, 0, code, "the client logs in again: %v", m["error"])
+				return
+			}
+			assert.Equal(t, 1, code)
+			assert.Equal(t, false, m["ok"])
+			assert.NotEmpty(t, m["explanation"])
+			assert.Contains(t, m["error"], aviatrixFaultErrors[name])
 		})
 	}
 }
