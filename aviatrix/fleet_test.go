@@ -14,10 +14,9 @@ import (
 	"github.com/hitless/hitless/upgrade"
 )
 
-// TestFleetClusterContract mirrors the upgradetest conformance checks that
-// apply to an ActiveMesh fleet (upgradetest.TestCluster itself expects
-// exactly one forwarding member and a failover action, which Aviatrix pairs
-// do not have: both members forward, and the controller drains by itself).
+// TestFleetClusterContract checks Aviatrix specifics of the cluster
+// contract beyond the conformance suite (TestConformance, run with
+// ActiveActive): gateway groups, lagging gateways, the controller member.
 func TestFleetClusterContract(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := aviatrixtest.NewFleet("6.6.5545", 2, func(o *aviatrixtest.Options) {

@@ -24,6 +24,14 @@ type Conformance struct {
 	// in-memory fakes; leave it false for implementations that use real
 	// sockets (simulators on loopback), which must not run in a bubble.
 	Bubble bool
+	// ActiveActive is for clusters whose members all forward at once
+	// (Aviatrix ActiveMesh pairs, load sharing): the suite then expects at
+	// least one forwarding member instead of exactly one, and every member
+	// that forwarded at the start to forward at the end.
+	ActiveActive bool
+	// Planner returns the planner for the full upgrade subtest; nil means
+	// upgrade.Rolling with Grammar and Timing.
+	Planner func(c upgrade.Cluster) upgrade.Planner
 }
 
 // TestCluster is the conformance suite every upgrade.Cluster implementation
@@ -105,9 +113,7 @@ func TestCluster(t *testing.T, cfg Conformance) {
 		if len(s.Members) != len(c.Members()) {
 			t.Errorf("snapshot has %d members, cluster %d", len(s.Members), len(c.Members()))
 		}
-		if f := s.Forwarding(); len(f) != 1 {
-			t.Errorf("forwarding members %v, want exactly one", f)
-		}
+		checkForwarding(t, cfg, s, nil)
 	})
 	run("observe honours a cancelled context", func(t *testing.T, c upgrade.Cluster) {
 		ctx, cancel := context.WithCancel(t.Context())
@@ -141,9 +147,15 @@ func TestCluster(t *testing.T, cfg Conformance) {
 			t.Fatal(err)
 		}
 	})
+	planner := func(c upgrade.Cluster) upgrade.Planner {
+		if cfg.Planner != nil {
+			return cfg.Planner(c)
+		}
+		return upgrade.Rolling{Cluster: c, Grammar: cfg.Grammar, Gate: cfg.Timing}
+	}
 	run("rolling upgrade with the guard", func(t *testing.T, c upgrade.Cluster) {
 		s := observe(t, c)
-		p, err := upgrade.Rolling{Cluster: c, Grammar: cfg.Grammar, Gate: cfg.Timing}.Plan(s, cfg.Target)
+		p, err := planner(c).Plan(s, cfg.Target)
 		if err != nil {
 			t.Fatalf("plan: %v", err)
 		}
@@ -157,15 +169,33 @@ func TestCluster(t *testing.T, cfg Conformance) {
 				t.Errorf("member %s on %q after the run, want %s", m.ID, m.Version, cfg.Target)
 			}
 		}
-		if f := end.Forwarding(); len(f) != 1 {
-			t.Errorf("forwarding members after the run %v, want exactly one", f)
-		}
+		checkForwarding(t, cfg, end, &s)
 		// Re-planning a converged cluster yields nothing to do.
-		p2, err := upgrade.Rolling{Cluster: c, Grammar: cfg.Grammar, Gate: cfg.Timing}.Plan(end, cfg.Target)
+		p2, err := planner(c).Plan(end, cfg.Target)
 		if err != nil || len(p2.Steps) != 0 {
 			t.Errorf("re-plan after convergence: %d steps, err %v; want none", len(p2.Steps), err)
 		}
 	})
+}
+
+// checkForwarding checks the forwarding members of s: exactly one, or for
+// ActiveActive clusters at least one and (with start) every member that
+// forwarded at the start.
+func checkForwarding(t *testing.T, cfg Conformance, s upgrade.Snapshot, start *upgrade.Snapshot) {
+	t.Helper()
+	f := s.Forwarding()
+	switch {
+	case !cfg.ActiveActive && len(f) != 1:
+		t.Errorf("forwarding members %v, want exactly one", f)
+	case cfg.ActiveActive && len(f) == 0:
+		t.Error("no member forwards")
+	case cfg.ActiveActive && start != nil:
+		for _, id := range start.Forwarding() {
+			if m, _ := s.Member(id); !m.Forwarding() {
+				t.Errorf("member %s forwarded at the start but not at the end (role %s)", id, m.Role)
+			}
+		}
+	}
 }
 
 type notYet struct {
