@@ -470,3 +470,18 @@ func TestGateStopsAtOnceOnPermanentFailure(t *testing.T) {
 		assert.Equal(t, 20*time.Second, time.Since(start), "third poll at 20 s, not the 20 min deadline")
 	})
 }
+
+func TestRollingBackupFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		snap, _ := c.Observe(t.Context())
+		p, err := upgrade.Rolling{Cluster: c, Gate: gate, Backup: true}.Plan(snap, "2.0")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"backup:b", "backup:a", "install:b@2.0"}, p.StepIDs()[:3])
+		c.Member("a").BackupFails = true
+		_, err = (&upgrade.Executor{Retry: upgrade.Retry{Attempts: 2, Initial: time.Second}}).Run(t.Context(), c, p)
+		require.ErrorContains(t, err, "member a backup")
+		assert.Equal(t, 1, c.CountCalls("backup", "b"))
+		assert.Zero(t, c.CountCalls("install", ""), "no backup, no upgrade")
+	})
+}

@@ -39,6 +39,10 @@ type Rolling struct {
 	// BatchSize is how many standby members are installed in one step;
 	// 0 means 1. Never more than the members that are not forwarding.
 	BatchSize int
+	// Backup adds a "backup:<member>" step, before anything is disrupted,
+	// for every member still to upgrade that implements BackerUp (e.g. a
+	// full system backup, clavister.md §5 step 1; Check Point snapshot).
+	Backup bool
 }
 
 // Step ID shapes used by Rolling (and reused by vendor planners).
@@ -137,6 +141,13 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 	}
 
 	p := Plan{Cluster: r.Cluster.Name(), Target: target}
+	// With Backup, members that can back themselves up do so first, all of
+	// them, before anything is disrupted.
+	for _, m := range append(slices.Clone(pending), active...) {
+		if b, ok := members[m.ID].(BackerUp); ok && r.Backup {
+			p.Steps = append(p.Steps, backupStep(m.ID, b))
+		}
+	}
 	batch := max(r.BatchSize, 1)
 	for i := 0; i < len(pending); i += batch {
 		p.Steps = append(p.Steps, r.installSteps(members, pending[i:min(i+batch, len(pending))], target, timing)...)
@@ -154,6 +165,24 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// backupStep takes a member's backup before the upgrade (BackerUp); the
+// backup's reference goes to the log via the step's description only when
+// the executor reports it, so nothing secret is recorded.
+func backupStep(id string, b BackerUp) Step {
+	return &Func{
+		StepID:    "backup:" + id,
+		Desc:      "back up " + id + " before upgrading it",
+		Retryable: true,
+		Do: func(ctx context.Context) error {
+			_, err := b.Backup(ctx)
+			if err != nil {
+				return fmt.Errorf("member %s backup: %w", id, err)
+			}
+			return nil
+		},
+	}
 }
 
 // installSteps returns the install step for a batch and one wait step per

@@ -55,6 +55,8 @@ type Member struct {
 	PeerLost bool
 	// StatusDelay slows every Status call (honouring ctx).
 	StatusDelay time.Duration
+	// BackupFails makes Backup return an error.
+	BackupFails bool
 
 	c    *Cluster
 	down bool
@@ -63,7 +65,7 @@ type Member struct {
 // Call is one recorded operation on the fake.
 type Call struct {
 	At     time.Time
-	Op     string // "install", "install-failed", "failover"
+	Op     string // "backup", "install", "install-failed", "failover"
 	Member string
 	Arg    string
 }
@@ -235,6 +237,28 @@ func (m *Member) Status(ctx context.Context) (upgrade.MemberState, error) {
 		st.SyncPercent = 0
 	}
 	return st, nil
+}
+
+// Backup implements upgrade.BackerUp: it records a "backup" call and
+// returns a reference "<member>-<n>.bak", or fails with BackupFails.
+func (m *Member) Backup(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	c := m.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.BackupFails || m.down {
+		return "", fmt.Errorf("member %s: backup failed", m.Name)
+	}
+	c.record("backup", m.Name, "")
+	n := 0
+	for _, k := range c.calls {
+		if k.Op == "backup" && k.Member == m.Name {
+			n++
+		}
+	}
+	return fmt.Sprintf("%s-%d.bak", m.Name, n), nil
 }
 
 // Install implements upgrade.Member: the member goes down at once (if it
