@@ -34,13 +34,10 @@ func (CheckPoint) Parse(s string) (Version, error) {
 	fail := func(format string, args ...any) (Version, error) {
 		return nil, &ParseError{Grammar: "checkpoint", Input: s, Reason: fmt.Sprintf(format, args...)}
 	}
+	if reason := checkInput(s); reason != "" {
+		return fail("%s", reason)
+	}
 	switch {
-	case s == "":
-		return fail("empty")
-	case len(s) > MaxVersionLen:
-		return fail("longer than %d bytes", MaxVersionLen)
-	case hasSpace(s):
-		return fail("contains white space")
 	case s[0] != 'R':
 		return fail(`does not start with "R"`)
 	}

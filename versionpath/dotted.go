@@ -42,13 +42,8 @@ func (Dotted) Parse(s string) (Version, error) {
 	fail := func(format string, args ...any) (Version, error) {
 		return nil, &ParseError{Grammar: "dotted", Input: s, Reason: fmt.Sprintf(format, args...)}
 	}
-	switch {
-	case s == "":
-		return fail("empty")
-	case len(s) > MaxVersionLen:
-		return fail("longer than %d bytes", MaxVersionLen)
-	case hasSpace(s):
-		return fail("contains white space")
+	if reason := checkInput(s); reason != "" {
+		return fail("%s", reason)
 	}
 	num, suffix, hasSuffix := strings.Cut(s, "-")
 	if hasSuffix {

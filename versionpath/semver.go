@@ -26,13 +26,8 @@ func (SemVer) Parse(s string) (Version, error) {
 	fail := func(format string, args ...any) (Version, error) {
 		return nil, &ParseError{Grammar: "semver", Input: s, Reason: fmt.Sprintf(format, args...)}
 	}
-	switch {
-	case s == "":
-		return fail("empty")
-	case len(s) > MaxVersionLen:
-		return fail("longer than %d bytes", MaxVersionLen)
-	case hasSpace(s):
-		return fail("contains white space")
+	if reason := checkInput(s); reason != "" {
+		return fail("%s", reason)
 	}
 	v, err := semver.StrictNewVersion(s)
 	if err != nil {

@@ -102,6 +102,20 @@ func isDigits(s string) bool {
 }
 
 // hasSpace reports whether s contains Unicode white space.
+// checkInput returns why s cannot be a version of any grammar (empty, too
+// long, white space), or "".
+func checkInput(s string) string {
+	switch {
+	case s == "":
+		return "empty"
+	case len(s) > MaxVersionLen:
+		return fmt.Sprintf("longer than %d bytes", MaxVersionLen)
+	case hasSpace(s):
+		return "contains white space"
+	}
+	return ""
+}
+
 func hasSpace(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsSpace)
 }

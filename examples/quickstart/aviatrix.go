@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -98,7 +97,7 @@ func runAviatrix(ctx context.Context, o options) (*result, error) {
 			res.Commands = append(res.Commands, command{Host: fake.URL(), Command: cmd})
 		}
 		if err != nil {
-			res.Explanation = explainAviatrix(err, res.StillForwarding)
+			res.Explanation = explain(err, aviatrixReasons, res.StillForwarding, "Every HA pair kept forwarding traffic throughout.", "WARNING: the probe says some HA pair is not forwarding now.")
 		}
 		res.OK = err == nil
 		return res, err
@@ -145,31 +144,16 @@ func runAviatrix(ctx context.Context, o options) (*result, error) {
 	return finish(err)
 }
 
-func explainAviatrix(err error, forwarding bool) string {
-	state := "Every HA pair kept forwarding traffic throughout."
-	if !forwarding {
-		state = "WARNING: the probe says some HA pair is not forwarding now."
-	}
-	var why string
-	switch {
-	case errors.Is(err, aviatrix.ErrTLS):
-		why = "The controller's certificate did not verify; hitless never talks to an unverified controller."
-	case errors.Is(err, aviatrix.ErrAuth):
-		why = "The controller refused the login; nothing was changed."
-	case errors.Is(err, aviatrix.ErrBusy):
-		why = "The controller is busy with another upgrade; nothing was changed."
-	case errors.Is(err, upgrade.ErrPreCheck):
-		why = "A pre-check failed, so no step was started."
-	case errors.Is(err, upgrade.ErrInvalid), errors.Is(err, aviatrix.ErrPlan):
-		why = "The upgrade-path rules refused the plan before any call that writes."
-	case errors.Is(err, upgrade.ErrUnsafe):
-		why = "The availability guard refused a batch that could have left an HA pair without a forwarding gateway."
-	case errors.Is(err, upgrade.ErrGateTimeout), errors.Is(err, aviatrix.ErrTimeout):
-		why = "A controller hop or gateway batch did not complete in time; the run stopped before the next step."
-	case errors.Is(err, aviatrix.ErrUpgradeFailed):
-		why = "A gateway upgrade failed; the run stopped before touching its pair's other member."
-	default:
-		why = "The run stopped at a safe point."
-	}
-	return why + " " + state
+// aviatrixReasons explain a stopped Aviatrix run, first match wins.
+var aviatrixReasons = []reason{
+	{aviatrix.ErrTLS, "The controller's certificate did not verify; hitless never talks to an unverified controller."},
+	{aviatrix.ErrAuth, "The controller refused the login; nothing was changed."},
+	{aviatrix.ErrBusy, "The controller is busy with another upgrade; nothing was changed."},
+	{upgrade.ErrPreCheck, "A pre-check failed, so no step was started."},
+	{upgrade.ErrInvalid, "The upgrade-path rules refused the plan before any call that writes."},
+	{aviatrix.ErrPlan, "The upgrade-path rules refused the plan before any call that writes."},
+	{upgrade.ErrUnsafe, "The availability guard refused a batch that could have left an HA pair without a forwarding gateway."},
+	{upgrade.ErrGateTimeout, "A controller hop or gateway batch did not complete in time; the run stopped before the next step."},
+	{aviatrix.ErrTimeout, "A controller hop or gateway batch did not complete in time; the run stopped before the next step."},
+	{aviatrix.ErrUpgradeFailed, "A gateway upgrade failed; the run stopped before touching its pair's other member."},
 }

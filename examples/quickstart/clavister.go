@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -109,7 +108,7 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 			res.Commands = append(res.Commands, command{Host: e.Host, Command: e.Command, Duration: e.Duration.Round(time.Millisecond).String(), Error: e.Error})
 		}
 		if err != nil {
-			res.Explanation = explain(err, res.StillForwarding)
+			res.Explanation = explain(err, clavisterReasons, res.StillForwarding, "The cluster kept forwarding traffic throughout.", "WARNING: the probe says the cluster is not forwarding now.")
 		}
 		res.OK = err == nil
 		return res, err
@@ -141,32 +140,14 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 	return finish(err)
 }
 
-// explain turns the run's error into one operator sentence.
-func explain(err error, forwarding bool) string {
-	state := "The cluster kept forwarding traffic throughout."
-	if !forwarding {
-		state = "WARNING: the probe says the cluster is not forwarding now."
-	}
-	var why string
-	switch {
-	case errors.Is(err, driver.ErrAuth):
-		why = "Login was refused; nothing was changed on any unit."
-	case errors.Is(err, driver.ErrHostKey):
-		why = "A unit's SSH host key is not the one in known_hosts; hitless never logs in to an unverified host."
-	case errors.Is(err, clavister.ErrConfig):
-		why = "The configuration was refused before connecting to anything."
-	case errors.Is(err, upgrade.ErrPreCheck):
-		why = "A pre-check failed, so no step was started."
-	case errors.Is(err, upgrade.ErrUnsafe):
-		why = "The availability guard refused a step that could have left the cluster without a forwarding unit."
-	case errors.Is(err, upgrade.ErrPermanent):
-		why = "A unit came back from its upgrade in a state waiting cannot fix (e.g. on its old firmware), so the run stopped at once, before any failover."
-	case errors.Is(err, upgrade.ErrGateTimeout):
-		why = "A health gate did not pass before its deadline, so the run stopped before the next disruptive step."
-	case errors.Is(err, upgrade.ErrInvalid):
-		why = "The cluster's state does not allow a plan (see the error)."
-	default:
-		why = "The run stopped at a safe point."
-	}
-	return why + " " + state
+// clavisterReasons explain a stopped Clavister run, first match wins.
+var clavisterReasons = []reason{
+	{driver.ErrAuth, "Login was refused; nothing was changed on any unit."},
+	{driver.ErrHostKey, "A unit's SSH host key is not the one in known_hosts; hitless never logs in to an unverified host."},
+	{clavister.ErrConfig, "The configuration was refused before connecting to anything."},
+	{upgrade.ErrPreCheck, "A pre-check failed, so no step was started."},
+	{upgrade.ErrUnsafe, "The availability guard refused a step that could have left the cluster without a forwarding unit."},
+	{upgrade.ErrPermanent, "A unit came back from its upgrade in a state waiting cannot fix (e.g. on its old firmware), so the run stopped at once, before any failover."},
+	{upgrade.ErrGateTimeout, "A health gate did not pass before its deadline, so the run stopped before the next disruptive step."},
+	{upgrade.ErrInvalid, "The cluster's state does not allow a plan (see the error)."},
 }

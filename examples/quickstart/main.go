@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -193,6 +194,28 @@ func progress(w io.Writer) func(upgrade.Event) {
 			fmt.Fprintf(w, "%8s  %s: %s\n", at, ev.Kind, ev.Message)
 		}
 	}
+}
+
+// reason pairs an error category with the sentence that explains it.
+type reason struct {
+	err error
+	why string
+}
+
+// explain turns a stopped run's error into one operator sentence: the
+// first matching reason, then whether traffic still flows.
+func explain(err error, reasons []reason, forwarding bool, ok, notOK string) string {
+	why := "The run stopped at a safe point."
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			why = r.why
+			break
+		}
+	}
+	if forwarding {
+		return why + " " + ok
+	}
+	return why + " " + notOK
 }
 
 func suffix(e string) string {
