@@ -172,7 +172,7 @@ func newScrapliDriver(cfg Config, plat *Platform, dialTimeout time.Duration) (*g
 	}
 	// Defence in depth: the standard transport verifies host keys only with StrictKey and a
 	// known hosts file. Both are set above (StrictKey is scrapligo's default and
-	// WithAuthNoStrictKey is never used); check rather than trust.
+	// its no-strict-key option is never used); check rather than trust.
 	std, ok := d.Transport.Impl.(*transport.Standard)
 	if !ok || !std.SSHArgs.StrictKey || std.SSHArgs.KnownHostsFile == "" {
 		return nil, &ConfigError{Field: "KnownHostsFile", Problem: "scrapligo transport would not verify host keys; refusing to connect"}

@@ -38,11 +38,11 @@ func TestFakeClusterConformance(t *testing.T) {
 func TestProbeCountsLostTicks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := upgradetest.NewProbe(time.Second, true)
-		time.Sleep(2500 * time.Millisecond) // virtual time inside the bubble
+		<-time.After(2500 * time.Millisecond) // virtual time inside the bubble
 		p.Set(false)
-		time.Sleep(3 * time.Second) // ticks at 3,4,5 s are lost
+		<-time.After(3 * time.Second) // ticks at 3,4,5 s are lost
 		p.Set(true)
-		time.Sleep(2 * time.Second)
+		<-time.After(2 * time.Second)
 		p.Stop()
 		assert.Equal(t, 3, p.LostTicks())
 		assert.Equal(t, 7, p.Ticks())
@@ -56,7 +56,7 @@ func TestUnguardedActiveRebootLosesTraffic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := upgradetest.Pair("fw", "1.0", time.Minute)
 		require.NoError(t, c.Member("fw-a").Install(t.Context(), "2.0"))
-		time.Sleep(2 * time.Minute)
+		<-time.After(2 * time.Minute) // virtual time
 		c.Probe.Stop()
 		// Down from 0 s to the takeover at 3 s: the ticks at 1 s and 2 s are lost.
 		assert.Equal(t, 2, c.Probe.LostTicks(), "3 s failover delay at a 1 s tick")
