@@ -1,7 +1,7 @@
 package driver_test
 
 // End-to-end tests: the real driver (scrapligo over x/crypto/ssh) against the loopback SSH
-// simulator engine internal/sshsim. No time.Sleep: waits are on channels the tests control,
+// simulator engine internal/sshsim. No sleeps: waits are on channels the tests control,
 // or on the driver's own deadlines.
 
 import (

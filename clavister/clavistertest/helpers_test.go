@@ -198,7 +198,7 @@ func upload(t *testing.T, p *Pair, u *Unit, path string) error {
 }
 
 // eventually polls cond every few milliseconds until it holds or the
-// timeout ends (no time.Sleep).
+// timeout ends (no sleeps).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(2 * time.Millisecond)
