@@ -67,20 +67,41 @@ type Poll struct {
 // WaitFor polls c until g's condition has held for g.Timing.MinHealthy, or
 // fails with a *GateError (matching ErrGateTimeout) carrying the last
 // failure once g.Timing.Deadline has passed, or at once when a failure
-// matches ErrPermanent. The first poll is immediate;
-// later ones follow every Interval. onPoll, if not nil, sees every poll.
-// It returns the last snapshot observed. ctx cancellation ends the wait
-// with ctx's error wrapped.
+// matches ErrPermanent. The first poll is immediate; later ones follow
+// every Interval. onPoll, if not nil, sees every poll. It returns the last
+// snapshot observed. ctx cancellation ends the wait with ctx's error
+// wrapped.
 func WaitFor(ctx context.Context, c Cluster, g Gate, onPoll func(Poll)) (Snapshot, error) {
-	if err := g.Timing.Validate(); err != nil {
-		return Snapshot{}, fmt.Errorf("gate %q: %w", g.Name, err)
-	}
 	if g.Check == nil {
 		return Snapshot{}, fmt.Errorf("gate %q has no check: %w", g.Name, ErrNoAction)
 	}
+	var last Snapshot
+	err := PollUntil(ctx, g.Name, g.Timing, func(ctx context.Context) error {
+		snap, err := c.Observe(ctx)
+		if err != nil {
+			return err
+		}
+		last = snap
+		return g.Check(snap)
+	}, onPoll)
+	return last, err
+}
+
+// PollUntil is the one poll loop of hitless: it calls check at once and
+// then every t.Interval until check has returned nil continuously for
+// t.MinHealthy. It fails with a *GateError named name (matching
+// ErrGateTimeout, carrying the last failure) once t.Deadline has passed
+// since the start, or at once when check's error matches ErrPermanent;
+// ctx cancellation ends it with ctx's error wrapped. Health gates
+// (WaitFor) and vendor job-status polls (an Aviatrix async upgrade) both
+// use it, so every wait has the same semantics and is testable in a
+// testing/synctest bubble. onPoll, if not nil, sees every poll.
+func PollUntil(ctx context.Context, name string, t Timing, check func(ctx context.Context) error, onPoll func(Poll)) error {
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("gate %q: %w", name, err)
+	}
 	start := time.Now()
 	var (
-		last         Snapshot
 		lastErr      error
 		healthySince time.Time
 		healthy      bool
@@ -90,41 +111,37 @@ func WaitFor(ctx context.Context, c Cluster, g Gate, onPoll func(Poll)) (Snapsho
 	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
-			return last, fmt.Errorf("gate %q: %w", g.Name, ctx.Err())
+			return fmt.Errorf("gate %q: %w", name, ctx.Err())
 		case <-timer.C:
 		}
 		now := time.Now()
-		snap, err := c.Observe(ctx)
-		if err == nil {
-			last = snap
-			err = g.Check(snap)
-		}
+		err := check(ctx)
 		if onPoll != nil {
 			onPoll(Poll{N: n, Elapsed: now.Sub(start), Err: err})
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return last, fmt.Errorf("gate %q: %w", g.Name, ctx.Err())
+				return fmt.Errorf("gate %q: %w", name, ctx.Err())
 			}
 			healthy = false
 			lastErr = err
 			if errors.Is(err, ErrPermanent) {
-				return last, &GateError{Gate: g.Name, Deadline: g.Timing.Deadline, Polls: n, Permanent: true, Last: err}
+				return &GateError{Gate: name, Deadline: t.Deadline, Polls: n, Permanent: true, Last: err}
 			}
 		} else {
 			if !healthy {
 				healthy, healthySince = true, now
 			}
-			if now.Sub(healthySince) >= g.Timing.MinHealthy {
-				return last, nil
+			if now.Sub(healthySince) >= t.MinHealthy {
+				return nil
 			}
 		}
-		if now.Sub(start) >= g.Timing.Deadline {
+		if now.Sub(start) >= t.Deadline {
 			if lastErr == nil {
 				lastErr = errors.New("condition did not hold for the minimum healthy time")
 			}
-			return last, &GateError{Gate: g.Name, Deadline: g.Timing.Deadline, Polls: n, Last: lastErr}
+			return &GateError{Gate: name, Deadline: t.Deadline, Polls: n, Last: lastErr}
 		}
-		timer.Reset(g.Timing.Interval)
+		timer.Reset(t.Interval)
 	}
 }
