@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -208,6 +209,96 @@ func (c *Client) UpgradeGateways(ctx context.Context, names []string, version st
 	}
 	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
 		"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()}, "async": {"true"},
+	}, callOpts{write: true})
+	return err
+}
+
+// imageRE is the grammar of image versions hitless sends and accepts:
+// letters, digits and '.', '_', '-', ':', '+', starting with a letter or
+// digit, at most 128 bytes (e.g. "hvm-cloudx-aws-102021"). No ',' or
+// whitespace: the value rides in a form field next to gateway_list.
+var imageRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$`)
+
+// ValidImageVersion reports whether s is safe to send as image_version.
+func ValidImageVersion(s string) bool { return imageRE.MatchString(s) }
+
+func checkImage(s string) error {
+	if !ValidImageVersion(s) {
+		return &VersionError{Input: s, Reason: "malformed image version (want e.g. hvm-cloudx-aws-102021)", Err: ErrVersion}
+	}
+	return nil
+}
+
+// CompatibleImageVersion asks the controller which gateway image goes with
+// softwareVersion on cloudType: get_compatible_image_version with
+// software_version (explicit Major.Minor.Build, sent without the
+// "UserConnect-" prefix) and cloud_type (an integer sent as a string, see
+// CloudType), answering results.image_version (aviatrix.md §3, §6 step 6;
+// provider goaviatrix/version.go GetCompatibleImageVersion [V]). It is a
+// read: a form POST, or a GET with Config.ReadsViaGET, retried while the
+// controller restarts. Errors: ErrVersion for a malformed softwareVersion
+// or cloudType <= 0 (nothing sent); *APIError for a refusal; ErrProtocol
+// when results has no well-formed image_version.
+func (c *Client) CompatibleImageVersion(ctx context.Context, softwareVersion string, cloudType int) (string, error) {
+	v, err := explicitVersion(softwareVersion)
+	if err != nil {
+		return "", err
+	}
+	if cloudType <= 0 {
+		return "", &VersionError{Input: strconv.Itoa(cloudType), Reason: "cloud_type must be a positive integer (aviatrix.md §5)", Err: ErrVersion}
+	}
+	const action = "get_compatible_image_version"
+	env, err := c.call(ctx, action, url.Values{"software_version": {v.String()}, "cloud_type": {strconv.Itoa(cloudType)}}, callOpts{})
+	if err != nil {
+		return "", err
+	}
+	var w struct {
+		Image flexString `json:"image_version"`
+	}
+	if err := json.Unmarshal(env.Results, &w); err != nil {
+		return "", &APIError{Action: action, Status: 200, Reason: "results is not an object with image_version", Kind: ErrProtocol}
+	}
+	img := strings.TrimSpace(string(w.Image))
+	if !ValidImageVersion(img) {
+		return "", &APIError{Action: action, Status: 200, Reason: fmt.Sprintf("results.image_version %q is empty or malformed", c.redact(limit(img, 64))), Kind: ErrProtocol}
+	}
+	return img, nil
+}
+
+// limit truncates s to n bytes for messages.
+func limit(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// UpgradeGatewayImage starts an image upgrade of the named gateways: POST
+// upgrade_selected_gateway with gateway_list, software_version=version AND
+// version=version (the gateways' current version, which must be the
+// controller's: aviatrix.md §6 step 1; "version" is required on 7.1+,
+// issue #1907), image_version=image (from CompatibleImageVersion) and
+// async=true (aviatrix.md §3: the software upgrade, the rollback and the
+// image upgrade all use this one action). An image upgrade replaces the
+// gateway (brief disruption): never send two members of one HA set, and
+// keep concurrency low (AVX-20159/43461/45567); Fleet.PlanImageUpgrade
+// sees to both and sends one gateway per call. A write; never retried
+// after an ambiguous failure. Errors: ErrInventory (malformed names),
+// ErrVersion (version not explicit, image malformed), *APIError.
+func (c *Client) UpgradeGatewayImage(ctx context.Context, names []string, version, image string) error {
+	if err := checkNames(names); err != nil {
+		return err
+	}
+	v, err := explicitVersion(version)
+	if err != nil {
+		return err
+	}
+	if err := checkImage(image); err != nil {
+		return err
+	}
+	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
+		"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()},
+		"image_version": {image}, "async": {"true"},
 	}, callOpts{write: true})
 	return err
 }

@@ -17,7 +17,9 @@
 //     handling, typed errors (APIError, ErrAuth, ErrRestarting, ErrBusy,
 //     ErrTLS…), and one method per action: VersionInfo, UpgradePlatform,
 //     PlatformUpgradeStatus, UpgradeGateways, RollbackGateways,
-//     GatewayUpgradeStatus, Gateways (list_vpcs_summary), BackupConfig,
+//     UpgradeGatewayImage, CompatibleImageVersion
+//     (get_compatible_image_version), GatewayUpgradeStatus, Gateways
+//     (list_vpcs_summary, with each gateway's gw_image_name), BackupConfig,
 //     Releases (a hitless convention, see DefaultReleaseListAction),
 //     TaskStatus, plus Do for any other action. TLS is always verified;
 //     credentials, API tokens and CIDs never appear in logs, errors or
@@ -29,7 +31,8 @@
 //     into HA sets from the "-hagw" suffix, primary_gw_name (and
 //     hagw_details) and group_name together.
 //   - Fleet: the controller and every gateway as ONE upgrade.Cluster, and
-//     the planner (PlanUpgrade, PlanRollback, upgrade.Planner).
+//     the planner (PlanUpgrade, PlanRollback, PlanImageUpgrade,
+//     upgrade.Planner).
 //
 // # Why one cluster, and the per-pair guard
 //
@@ -86,13 +89,38 @@
 // after a crash, OpenFleet + PlanUpgrade with the same request yield the
 // remaining steps with the same IDs, and the executor's journal resumes.
 //
+// # Image upgrades
+//
+// PlanImageUpgrade is a separate operation (aviatrix.md §6 step 6): an image
+// upgrade replaces the gateway (brief disruption), keeping its software
+// version, which must already be the controller's for every gateway
+// (versionpath violations otherwise, all listed). Steps send
+// upgrade_selected_gateway with software_version = version = that version
+// and image_version, one gateway per call, and poll like software
+// upgrades until the gateway reports its new gw_image_name:
+//
+//	image@<version>/bNNN-…       one batch (default 1 gateway, at most
+//	                             MaxImageParallel = 5 without Force:
+//	                             AVX-20159/43461/45567)
+//	wait:image@<version>/bNNN-…  health gate (up, complete, version, image)
+//
+// HA members go first and never two members of one HA set in a batch (the
+// same batch builder and per-set guard as upgrades); standalone gateways
+// only with AllowOutage, each in a batch of its own (AVX-36880). Target
+// images come from ImageRequest.Images (e.g. Fleet.CompatibleImages; the
+// plan then skips gateways already on them) or, when nil, from
+// get_compatible_image_version at run time.
+//
 // # Not public, hence not done here
 //
 // Dry-run, backup-now, dedicated rollback and image-upgrade actions, the
 // release list ("Release Versions" hint) and every 8.x upgrade call are not
 // public (aviatrix.md §3, §8): the dry run is SDK-side, the backup is only
 // checked to be enabled, the release list is a configurable convention, and
-// image upgrades are not implemented. Response shapes of list_version_info,
+// image upgrades use upgrade_selected_gateway with image_version, as the
+// provider did; that gw_image_name then reports the image_version text is
+// inferred from the provider's gateway struct, not verified on a
+// controller. Response shapes of list_version_info,
 // platform_upgrade_status and list_gateway_upgrade_status are reconstructed
 // from provider code ([R]) and decoded leniently, failing closed.
 //

@@ -74,6 +74,16 @@ var (
 	// ErrNotSupported: the operation has no Aviatrix equivalent (e.g. an
 	// explicit Failover: the controller drains ActiveMesh gateways itself).
 	ErrNotSupported = errors.New("aviatrix: operation not supported")
+	// ErrConcurrency: an image plan asked for more simultaneous image
+	// upgrades than MaxImageParallel without ImageRequest.Force, or a
+	// negative MaxParallel. Simultaneous image upgrades or rollbacks of many
+	// gateways, especially GCP gateways in one project, have failed
+	// (AVX-20159/43461/45567; aviatrix.md §6 step 6).
+	ErrConcurrency = errors.New("aviatrix: too many simultaneous image upgrades")
+	// ErrImage: an image plan has no usable target image for a gateway's
+	// cloud_type (missing or malformed ImageRequest.Images entry), or the
+	// controller's get_compatible_image_version answer could not be had.
+	ErrImage = errors.New("aviatrix: no usable gateway image version")
 	// ErrOutage: a selected gateway has no HA peer, so upgrading or rolling it
 	// back interrupts its traffic (aviatrix.md §7 pitfall 9). Plans refuse it
 	// unless the request sets AllowOutage, which puts each such gateway in a

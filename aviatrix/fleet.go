@@ -104,7 +104,8 @@ type Fleet struct {
 	members []upgrade.Member
 
 	mu       sync.Mutex
-	lastInfo VersionInfo // from the latest Observe
+	lastInfo VersionInfo         // from the latest Observe
+	compat   map[imageKey]string // get_compatible_image_version answers (see imageFor)
 }
 
 // OpenFleet reads the controller's inventory (Client.Inventory) and returns
@@ -221,13 +222,20 @@ func upgradeRunning(us string) bool {
 //	upgrade_fail                   down, unhealthy
 //	down | waiting | config_fail   down, unhealthy
 //
-// Version is the canonical gw_software_version.
+// Version is the canonical gw_software_version. Raw is
+// "<vpc_state>[/<update_status>][ image=<gw_image_name>]", e.g.
+// "up/complete image=hvm-cloudx-aws-102021": MemberImage reads the image
+// back, so image plans and gates can tell which gateways already run their
+// target image.
 func GatewayState(g Gateway, standby bool) upgrade.MemberState {
 	st := strings.ToLower(strings.TrimSpace(g.State))
 	us := strings.ToLower(strings.TrimSpace(g.UpdateStatus))
 	ms := upgrade.MemberState{ID: g.Name, Version: g.Version, Raw: st}
 	if us != "" {
 		ms.Raw += "/" + us
+	}
+	if img := strings.TrimSpace(g.Image); img != "" {
+		ms.Raw += rawImage + img
 	}
 	switch {
 	case upgradeRunning(us):
@@ -252,6 +260,27 @@ func GatewayState(g Gateway, standby bool) upgrade.MemberState {
 		ms.Problems = append(ms.Problems, fmt.Sprintf("unrecognised vpc_state %q", g.State))
 	}
 	return ms
+}
+
+// rawImage introduces the image in a gateway's MemberState.Raw.
+const rawImage = " image="
+
+// memberStatus returns the "<vpc_state>[/<update_status>]" part of a
+// gateway's MemberState.Raw.
+func memberStatus(m upgrade.MemberState) string {
+	st, _, _ := strings.Cut(m.Raw, rawImage)
+	return st
+}
+
+// MemberImage returns the gateway image (gw_image_name) recorded in a
+// gateway's MemberState.Raw by GatewayState (and so in every Fleet
+// snapshot), or "" when none was reported.
+func MemberImage(m upgrade.MemberState) string {
+	_, img, ok := strings.Cut(m.Raw, rawImage)
+	if !ok {
+		return ""
+	}
+	return img
 }
 
 // standby reports whether gateway name is the HA member of an

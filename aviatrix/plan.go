@@ -85,7 +85,7 @@ type Phase struct {
 // (with the Fleet as its cluster) plus what the planner decided.
 type Plan struct {
 	upgrade.Plan
-	// Kind is "upgrade" or "rollback".
+	// Kind is "upgrade", "rollback" or "image" (PlanImageUpgrade).
 	Kind string `json:"kind"`
 	// From is the controller's version at planning time.
 	From string `json:"from"`
@@ -97,6 +97,10 @@ type Plan struct {
 	Hops []string `json:"hops,omitempty"`
 	// Phases details the controller hops and gateway batches.
 	Phases []Phase `json:"phases"`
+	// Images is an image plan's target image per cloud_type (see
+	// ImageRequest.Images); nil when the steps ask the controller at run
+	// time, and for other kinds.
+	Images map[int]string `json:"images,omitempty"`
 	// Outages lists gateways whose step declares downtime (AllowOutage).
 	Outages []string `json:"outages,omitempty"`
 	// Warnings are documented caveats that apply to this plan.

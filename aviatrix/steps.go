@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -260,7 +261,7 @@ func (f *Fleet) gatewaySteps(o op, v string, k int, b batch, rem []string) []upg
 				switch {
 				case !ok:
 					miss = append(miss, n+" not observed")
-				case strings.Contains(m.Raw, "upgrade_fail"):
+				case strings.HasSuffix(memberStatus(m), "/upgrade_fail"):
 					// Waiting cannot fix a failed upgrade: end the gate now.
 					return fmt.Errorf("gateway %s: upgrade failed (update_status upgrade_fail): %w", n, upgrade.ErrPermanent)
 				case !sameVersion(m.Version, v):
@@ -296,7 +297,6 @@ func (f *Fleet) runGateways(ctx context.Context, o op, names []string, v string)
 	if err := f.needClient(); err != nil {
 		return err
 	}
-	party := "gateway"
 	deadline := time.Now().Add(f.timing.GatewayDeadline)
 	info, gws, err := f.read(ctx, callOpts{})
 	if err != nil {
@@ -338,6 +338,20 @@ func (f *Fleet) runGateways(ctx context.Context, o op, names []string, v string)
 		}
 		f.log.InfoContext(ctx, "aviatrix: gateway upgrade started", "gateway", n, "version", v, "rollback", o == opRollback)
 	}
+	return f.pollBatch(ctx, names, staleFail, deadline,
+		func(_ string, g Gateway) bool { return gatewayDone(g, v) },
+		func(string) string { return v })
+}
+
+// pollBatch polls list_vpcs_summary + list_gateway_upgrade_status every
+// GatewayPoll until done holds for every gateway of names (aviatrix.md §4
+// Gateways). A fresh "upgrade_fail" (one not already reported before the
+// kick, per staleFail) fails at once with *UpgradeError (ErrUpgradeFailed);
+// passing deadline fails with *UpgradeError (ErrTimeout, wrapping the last
+// poll's problem). target renders a gateway's target for errors. TLS and
+// authentication errors end the wait; other read errors are retried.
+func (f *Fleet) pollBatch(ctx context.Context, names []string, staleFail map[string]bool, deadline time.Time,
+	done func(name string, g Gateway) bool, target func(name string) string) error {
 	var last error
 	for {
 		if err := sleep(ctx, f.timing.GatewayPoll); err != nil {
@@ -360,8 +374,8 @@ func (f *Fleet) runGateways(ctx context.Context, o op, names []string, v string)
 				us := strings.ToLower(g.UpdateStatus)
 				switch {
 				case us == "upgrade_fail" && !staleFail[n]:
-					return &UpgradeError{Party: party, Name: n, Target: v, Status: g.UpdateStatus, Err: ErrUpgradeFailed}
-				case gatewayDone(g, v):
+					return &UpgradeError{Party: "gateway", Name: n, Target: target(n), Status: g.UpdateStatus, Err: ErrUpgradeFailed}
+				case done(n, g):
 				default:
 					if us != "upgrade_fail" {
 						staleFail[n] = false
@@ -375,7 +389,11 @@ func (f *Fleet) runGateways(ctx context.Context, o op, names []string, v string)
 			last = fmt.Errorf("still upgrading: %s", listNames(pending))
 		}
 		if !time.Now().Before(deadline) {
-			return &UpgradeError{Party: party, Name: strings.Join(names, ","), Target: v, Status: "not complete", Err: ErrTimeout, Last: last}
+			ts := make([]string, 0, len(names))
+			for _, n := range names {
+				ts = append(ts, target(n))
+			}
+			return &UpgradeError{Party: "gateway", Name: strings.Join(names, ","), Target: strings.Join(slices.Compact(ts), ","), Status: "not complete", Err: ErrTimeout, Last: last}
 		}
 	}
 }

@@ -20,11 +20,17 @@
 //     requires both version and software_version, provider #1907): the
 //     gateway is down while its update_status goes upgrading ->
 //     downloading -> installing, then complete (or upgrade_fail);
+//   - gateway images: get_compatible_image_version answers
+//     Options.Images per cloud_type, and upgrade_selected_gateway with an
+//     image_version replaces the gateway (same status sequence, down while
+//     replaced), after which list_vpcs_summary reports the new
+//     gw_image_name (GatewayImage);
 //   - an inventory (list_vpcs_summary) of classic pairs ("<name>-hagw",
 //     hagw_details), 7.0+ gateway groups (primary_gw_name, group_name) and
 //     standalone gateways;
 //   - a traffic probe per HA set (upgradetest.Probe): traffic of a set is
-//     lost while none of its members is up;
+//     lost while none of its members is up; MaxDownBySet records how many
+//     members of each set were ever down at once;
 //   - fault knobs: controller never comes back, gateway fails, sessions
 //     expire, controller busy, backup disabled.
 //
@@ -38,6 +44,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +70,21 @@ func DefaultReleases() []string {
 	}
 }
 
+// DefaultImages returns the images the fake's get_compatible_image_version
+// answers by default, keyed by cloud_type (AWS 1, GCP 4, Azure 8). The
+// names are shaped like Aviatrix gateway images but illustrative, not a
+// real compatibility table.
+func DefaultImages() map[int]string {
+	return map[int]string{1: "hvm-cloudx-aws-102021", 4: "hvm-cloudx-gcp-102021", 8: "hvm-cloudx-azure-102021"}
+}
+
+// StartImage is the image (gw_image_name) every gateway of cloud_type
+// cloudType runs when the fake starts, e.g. "hvm-cloudx-aws-022020": older
+// than DefaultImages, so an image upgrade has something to do.
+func StartImage(cloudType int) string {
+	return fmt.Sprintf("hvm-cloudx-%s-022020", aviatrix.CloudType(cloudType))
+}
+
 // Options configures a Fake. Zero durations take the defaults noted.
 type Options struct {
 	// ControllerVersion is the controller's current version; required.
@@ -75,6 +97,12 @@ type Options struct {
 	// Releases is the catalog; nil means DefaultReleases(). The
 	// controller's version is always included.
 	Releases []string
+	// Images maps cloud_type to the image get_compatible_image_version
+	// answers (for any known software version); clouds missing here take
+	// DefaultImages(), and a cloud in neither is refused. An image upgrade
+	// (upgrade_selected_gateway with image_version) must ask for exactly
+	// this image.
+	Images map[int]string
 
 	// Pairs is the number of classic ActiveMesh pairs "spoke-NNN" +
 	// "spoke-NNN-hagw" (spokes, AWS, regions alternating us-east-1 and
@@ -222,11 +250,13 @@ type Fake struct {
 	busy         bool
 	backupOff    bool
 
-	gws    []*gateway
-	byName map[string]*gateway
-	sets   [][]*gateway
-	setKey []string
-	probes []*upgradetest.Probe
+	gws     []*gateway
+	byName  map[string]*gateway
+	sets    [][]*gateway
+	setKey  []string
+	probes  []*upgradetest.Probe
+	maxDown []int // per set: most members down at once
+	images  map[int]string
 
 	cids     map[string]time.Time
 	issued   []string
@@ -252,6 +282,10 @@ func New(opts Options) (*Fake, error) {
 		byName: map[string]*gateway{}, cids: map[string]time.Time{}, tokens: map[string]bool{},
 		failing: map[string]bool{}, requests: map[string]string{}}
 	f.releases = append([]string{}, opts.Releases...)
+	f.images = DefaultImages()
+	for ct, img := range opts.Images {
+		f.images[ct] = img
+	}
 	if !slices.Contains(f.releases, f.current) {
 		f.releases = append(f.releases, f.current)
 	}
@@ -261,7 +295,7 @@ func New(opts Options) (*Fake, error) {
 	add := func(set []*gateway) {
 		for _, g := range set {
 			g.set = len(f.sets)
-			g.version, g.state, g.update, g.image = opts.GatewayVersion, "up", "complete", "hvm-cloudx-aws-102320"
+			g.version, g.state, g.update, g.image = opts.GatewayVersion, "up", "complete", StartImage(g.cloud)
 			f.gws = append(f.gws, g)
 			f.byName[g.name] = g
 		}
@@ -292,6 +326,7 @@ func New(opts Options) (*Fake, error) {
 	for range f.sets {
 		f.probes = append(f.probes, upgradetest.NewProbe(opts.ProbeEvery, true))
 	}
+	f.maxDown = make([]int, len(f.sets))
 	return f, nil
 }
 
@@ -365,6 +400,16 @@ func (f *Fake) SetGatewayVersion(name, version string) {
 	}
 }
 
+// SetGatewayImage sets a gateway's image (gw_image_name), e.g. to build a
+// fleet where some gateways already run their target image.
+func (f *Fake) SetGatewayImage(name, image string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g := f.byName[name]; g != nil {
+		g.image = image
+	}
+}
+
 // SetGatewayState sets a gateway's vpc_state ("up", "down", …) and updates
 // its set's probe.
 func (f *Fake) SetGatewayState(name, state string) {
@@ -427,6 +472,30 @@ func (f *Fake) GatewayVersion(name string) string {
 		return g.version
 	}
 	return ""
+}
+
+// GatewayImage returns a gateway's image, gw_image_name ("" if unknown).
+func (f *Fake) GatewayImage(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g := f.byName[name]; g != nil {
+		return g.image
+	}
+	return ""
+}
+
+// MaxDownBySet returns, for each HA set (named by its primary), the most
+// members that were down at the same time so far (upgrading or being
+// replaced, or vpc_state not "up"). A set never disrupted reports 0; a pair
+// upgraded one member at a time reports 1.
+func (f *Fake) MaxDownBySet() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.sets))
+	for i, k := range f.setKey {
+		out[k] = f.maxDown[i]
+	}
+	return out
 }
 
 // GatewayNames returns every gateway name, in creation order.
@@ -538,10 +607,21 @@ func (f *Fake) forwardingLocked(i int) bool {
 	return false
 }
 
-func (f *Fake) settleLocked(i int) { f.probes[i].Set(f.forwardingLocked(i)) }
+// settleLocked updates set i's probe and its most-members-down record.
+func (f *Fake) settleLocked(i int) {
+	f.probes[i].Set(f.forwardingLocked(i))
+	down := 0
+	for _, g := range f.sets[i] {
+		if g.running || g.state != "up" {
+			down++
+		}
+	}
+	f.maxDown[i] = max(f.maxDown[i], down)
+}
 
-// kickLocked starts an upgrade (or rollback) of g to target.
-func (f *Fake) kickLocked(g *gateway, target string) string {
+// kickLocked starts an upgrade (or rollback) of g to target; a non-empty
+// image also replaces its image (an image upgrade).
+func (f *Fake) kickLocked(g *gateway, target, image string) string {
 	f.seq++
 	id := fmt.Sprintf("req-%06d", f.seq)
 	f.requests[id] = g.name
@@ -557,6 +637,9 @@ func (f *Fake) kickLocked(g *gateway, target string) string {
 			f.failing[g.name] = false
 		} else {
 			g.update, g.version = "complete", target
+			if image != "" {
+				g.image = image
+			}
 		}
 		f.settleLocked(g.set)
 	})
@@ -742,6 +825,8 @@ func (f *Fake) handleLocked(r *http.Request, action string, now time.Time) map[s
 			"progmsg": msg, "reason": "", "results": map[string]any{"status": st, "msg": msg, "reason": ""}}})
 	case "upgrade_selected_gateway":
 		return f.upgradeGatewaysLocked(r)
+	case "get_compatible_image_version":
+		return f.compatibleImageLocked(r)
 	case "list_gateway_upgrade_status":
 		info := make([]map[string]any, 0, len(f.gws))
 		for _, g := range f.gws {
@@ -835,6 +920,9 @@ func (f *Fake) upgradeGatewaysLocked(r *http.Request) map[string]any {
 	if v == "latest" || sv == "latest" {
 		return fail("aviatrixtest: explicit versions only (AVX-44255)")
 	}
+	if img := r.Form.Get("image_version"); img != "" {
+		return f.upgradeImagesLocked(list, v, sv, img)
+	}
 	rollback := sv == "previous"
 	want := f.current
 	if rollback {
@@ -860,9 +948,60 @@ func (f *Fake) upgradeGatewaysLocked(r *http.Request) map[string]any {
 	}
 	var ids []string
 	for _, g := range gs {
-		ids = append(ids, f.kickLocked(g, want))
+		ids = append(ids, f.kickLocked(g, want, ""))
 	}
 	return ok(strings.Join(ids, ","))
+}
+
+// upgradeImagesLocked validates and starts image upgrades: the software
+// version stays the controller's (version = software_version = current,
+// and every listed gateway must already run it), and image_version must be
+// the compatible image of each gateway's cloud.
+func (f *Fake) upgradeImagesLocked(list, v, sv, img string) map[string]any {
+	if sv != v || v != f.current {
+		return fail(fmt.Sprintf("aviatrixtest: an image upgrade keeps the controller's version %q (version and software_version), got %q/%q", f.current, v, sv))
+	}
+	var gs []*gateway
+	for _, n := range strings.Split(list, ",") {
+		g := f.byName[n]
+		switch {
+		case g == nil:
+			return fail("aviatrixtest: no gateway " + n)
+		case g.running:
+			return fail("Active upgrade in progress.")
+		case g.version != f.current:
+			return fail(fmt.Sprintf("aviatrixtest: gateway %s runs %s, not the controller's %s: upgrade its software first", n, g.version, f.current))
+		case f.images[g.cloud] != img:
+			return fail(fmt.Sprintf("aviatrixtest: image_version %s is not compatible with gateway %s (cloud_type %d)", img, n, g.cloud))
+		}
+		gs = append(gs, g)
+	}
+	var ids []string
+	for _, g := range gs {
+		ids = append(ids, f.kickLocked(g, f.current, img))
+	}
+	return ok(strings.Join(ids, ","))
+}
+
+// compatibleImageLocked answers get_compatible_image_version.
+func (f *Fake) compatibleImageLocked(r *http.Request) map[string]any {
+	sv, ct := r.Form.Get("software_version"), r.Form.Get("cloud_type")
+	if sv == "" || ct == "" {
+		return fail("rest API get_compatible_image_version Get failed: following parameters are required: software_version, cloud_type")
+	}
+	v, err := aviatrix.ParseVersion(sv)
+	if err != nil || !slices.Contains(f.releases, v.String()) {
+		return fail("aviatrixtest: unknown software_version " + sv)
+	}
+	n, err := strconv.Atoi(ct)
+	if err != nil {
+		return fail("aviatrixtest: cloud_type must be an integer")
+	}
+	img, known := f.images[n]
+	if !known {
+		return fail(fmt.Sprintf("aviatrixtest: no image for cloud_type %d", n))
+	}
+	return ok(map[string]any{"image_version": img})
 }
 
 // newer reports whether version a is above b (false if either is junk).

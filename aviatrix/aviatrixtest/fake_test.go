@@ -34,6 +34,7 @@ func TestProbeSeesAWholePairDown(t *testing.T) {
 		// Down over [0, 240 s): ticks 1 s … 239 s are lost, the 240 s tick
 		// sees the pair back.
 		assert.Equal(t, map[string]int{"spoke-001": 239}, s.LostBySet)
+		assert.Equal(t, map[string]int{"spoke-001": 2, "spoke-002": 0}, f.MaxDownBySet(), "both members were down together")
 		assert.Equal(t, 4*time.Minute, s.Outage)
 		assert.Equal(t, "6.5.2721", f.GatewayVersion("spoke-001"))
 	})
@@ -133,5 +134,41 @@ func TestFakeTaskStatus(t *testing.T) {
 		done, err = c.TaskStatus(t.Context(), id)
 		require.NoError(t, err)
 		assert.True(t, done)
+	})
+}
+
+// An image upgrade replaces one gateway: down while replaced, then back on
+// the same version with the compatible image. Wrong images and gateways
+// behind the controller are refused.
+func TestFakeImageUpgrade(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := aviatrixtest.NewFleet("6.6.5545", 1, func(o *aviatrixtest.Options) { o.Groups = 1 })
+		c := client(t, f)
+		assert.Equal(t, aviatrixtest.StartImage(1), f.GatewayImage("spoke-001-hagw"))
+		img, err := c.CompatibleImageVersion(t.Context(), "6.6.5545", 8)
+		require.NoError(t, err)
+		assert.Equal(t, aviatrixtest.DefaultImages()[8], img)
+
+		var ae *aviatrix.APIError
+		require.ErrorAs(t, c.UpgradeGatewayImage(t.Context(), []string{"transit-01-1"}, "6.6.5545", aviatrixtest.DefaultImages()[1]), &ae)
+		assert.Contains(t, ae.Reason, "not compatible")
+		f.SetGatewayVersion("transit-01-2", "6.6.5224")
+		require.ErrorAs(t, c.UpgradeGatewayImage(t.Context(), []string{"transit-01-2"}, "6.6.5545", img), &ae)
+		assert.Contains(t, ae.Reason, "upgrade its software first")
+
+		require.NoError(t, c.UpgradeGatewayImage(t.Context(), []string{"transit-01-1"}, "6.6.5545", img))
+		gws, err := c.Gateways(t.Context())
+		require.NoError(t, err)
+		for _, g := range gws {
+			if g.Name == "transit-01-1" {
+				assert.Equal(t, "down", g.State, "down while replaced")
+				assert.Equal(t, aviatrixtest.StartImage(8), g.Image)
+			}
+		}
+		<-time.After(5 * time.Minute)
+		assert.Equal(t, img, f.GatewayImage("transit-01-1"))
+		assert.Equal(t, "6.6.5545", f.GatewayVersion("transit-01-1"))
+		assert.Equal(t, map[string]int{"spoke-001": 0, "transit-01": 1}, f.MaxDownBySet())
+		assert.Equal(t, 0, f.ProbeSummary().LostTicks)
 	})
 }
