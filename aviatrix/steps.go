@@ -126,49 +126,61 @@ func (f *Fleet) runControllerHop(ctx context.Context, v string) error {
 		return err
 	}
 	status := ""
-	var last error
-	for polls := 1; ; polls++ {
+	var fatal error
+	err = f.pollJob(ctx, "controller upgrade to "+v, f.timing.ControllerPoll, deadline, func(ctx context.Context) error {
 		ps, err := f.c.platformStatus(ctx, callOpts{noRetry: true})
 		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
 		case err != nil:
 			if errors.Is(err, ErrTLS) || errors.Is(err, ErrAuth) {
-				return &UpgradeError{Party: "controller", Target: v, Status: status, Err: ErrUpgradeFailed, Last: err}
+				fatal = &UpgradeError{Party: "controller", Target: v, Status: status, Err: ErrUpgradeFailed, Last: err}
+				return upgrade.ErrPermanent
 			}
-			last = err
+			return err
 		case ps.Running():
-			status, last = "in progress", nil
+			status = "in progress"
+			return errors.New("platform upgrade in progress")
 		case ps.Done():
 			status = "complete"
 			// The old session can be invalidated by the upgrade (provider
 			// #769): log in again before confirming.
 			if err := f.c.Login(ctx); err != nil {
-				last = err
-				break
+				return err
 			}
 			got, err := f.c.versionInfo(ctx, callOpts{noRetry: true})
 			if err != nil {
-				last = err
-				break
+				return err
 			}
-			if sameVersion(got.Current, v) {
-				f.log.InfoContext(ctx, "aviatrix: controller upgrade confirmed", "version", got.Current, "polls", polls)
-				return nil
+			if !sameVersion(got.Current, v) {
+				return fmt.Errorf("controller reports %s after a complete upgrade", got.Current)
 			}
-			last = fmt.Errorf("controller reports %s after a complete upgrade", got.Current)
+			f.log.InfoContext(ctx, "aviatrix: controller upgrade confirmed", "version", got.Current)
+			return nil
 		case ps.Status == "":
-			last = errors.New("platform_upgrade_status reports no status yet")
+			return errors.New("platform_upgrade_status reports no status yet")
 		default:
-			return &UpgradeError{Party: "controller", Target: v, Status: ps.Status, Reason: ps.Reason, Err: ErrUpgradeFailed}
+			fatal = &UpgradeError{Party: "controller", Target: v, Status: ps.Status, Reason: ps.Reason, Err: ErrUpgradeFailed}
+			return upgrade.ErrPermanent
 		}
-		if !time.Now().Before(deadline) {
-			return &UpgradeError{Party: "controller", Target: v, Status: status, Err: ErrTimeout, Last: last}
-		}
-		if err := sleep(ctx, f.timing.ControllerPoll); err != nil {
-			return err
-		}
+	})
+	var ge *upgrade.GateError
+	switch {
+	case fatal != nil:
+		return fatal
+	case errors.As(err, &ge):
+		return &UpgradeError{Party: "controller", Target: v, Status: status, Err: ErrTimeout, Last: ge.Last}
+	default:
+		return err
 	}
+}
+
+// pollJob waits for an asynchronous controller job with
+// upgrade.PollUntil (the project's one poll loop): check runs every
+// interval until it returns nil, returns an error matching
+// upgrade.ErrPermanent (stop now), or the deadline passes (an
+// *upgrade.GateError carrying check's last error). ctx's end stops it.
+func (f *Fleet) pollJob(ctx context.Context, name string, interval time.Duration, deadline time.Time, check func(ctx context.Context) error) error {
+	budget := max(time.Until(deadline), time.Nanosecond)
+	return upgrade.PollUntil(ctx, name, upgrade.Timing{Interval: interval, Deadline: budget}, check, nil)
 }
 
 // GatewayBatchSteps returns the steps that move the named gateways (one
@@ -352,48 +364,51 @@ func (f *Fleet) runGateways(ctx context.Context, o op, names []string, v string)
 // authentication errors end the wait; other read errors are retried.
 func (f *Fleet) pollBatch(ctx context.Context, names []string, staleFail map[string]bool, deadline time.Time,
 	done func(name string, g Gateway) bool, target func(name string) string) error {
-	var last error
-	for {
-		if err := sleep(ctx, f.timing.GatewayPoll); err != nil {
-			return err
-		}
+	if err := sleep(ctx, f.timing.GatewayPoll); err != nil {
+		return err
+	}
+	var fatal error
+	err := f.pollJob(ctx, "gateway batch "+strings.Join(names, ","), f.timing.GatewayPoll, deadline, func(ctx context.Context) error {
 		_, gws, err := f.read(ctx, callOpts{noRetry: true})
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 			if errors.Is(err, ErrTLS) || errors.Is(err, ErrAuth) {
-				return err
+				fatal = err
+				return upgrade.ErrPermanent
 			}
-			last = err
-		} else {
-			last = nil
-			var pending []string
-			for _, n := range names {
-				g := gws[n]
-				us := strings.ToLower(g.UpdateStatus)
-				switch {
-				case us == "upgrade_fail" && !staleFail[n]:
-					return &UpgradeError{Party: "gateway", Name: n, Target: target(n), Status: g.UpdateStatus, Err: ErrUpgradeFailed}
-				case done(n, g):
-				default:
-					if us != "upgrade_fail" {
-						staleFail[n] = false
-					}
-					pending = append(pending, fmt.Sprintf("%s (%s/%s on %s)", n, g.State, g.UpdateStatus, g.Version))
+			return err
+		}
+		var pending []string
+		for _, n := range names {
+			g := gws[n]
+			us := strings.ToLower(g.UpdateStatus)
+			switch {
+			case us == "upgrade_fail" && !staleFail[n]:
+				fatal = &UpgradeError{Party: "gateway", Name: n, Target: target(n), Status: g.UpdateStatus, Err: ErrUpgradeFailed}
+				return upgrade.ErrPermanent
+			case done(n, g):
+			default:
+				if us != "upgrade_fail" {
+					staleFail[n] = false
 				}
+				pending = append(pending, fmt.Sprintf("%s (%s/%s on %s)", n, g.State, g.UpdateStatus, g.Version))
 			}
-			if len(pending) == 0 {
-				return nil
-			}
-			last = fmt.Errorf("still upgrading: %s", listNames(pending))
 		}
-		if !time.Now().Before(deadline) {
-			ts := make([]string, 0, len(names))
-			for _, n := range names {
-				ts = append(ts, target(n))
-			}
-			return &UpgradeError{Party: "gateway", Name: strings.Join(names, ","), Target: strings.Join(slices.Compact(ts), ","), Status: "not complete", Err: ErrTimeout, Last: last}
+		if len(pending) == 0 {
+			return nil
 		}
+		return fmt.Errorf("still upgrading: %s", listNames(pending))
+	})
+	var ge *upgrade.GateError
+	switch {
+	case fatal != nil:
+		return fatal
+	case errors.As(err, &ge):
+		ts := make([]string, 0, len(names))
+		for _, n := range names {
+			ts = append(ts, target(n))
+		}
+		return &UpgradeError{Party: "gateway", Name: strings.Join(names, ","), Target: strings.Join(slices.Compact(ts), ","), Status: "not complete", Err: ErrTimeout, Last: ge.Last}
+	default:
+		return err
 	}
 }
