@@ -131,6 +131,19 @@ type Cluster interface {
 	Failover(ctx context.Context, to string) error
 }
 
+// DisruptionChecker is implemented by clusters whose topology limits which
+// members may be disrupted together, beyond the guard's "another member
+// forwards": e.g. an Aviatrix fleet of ActiveMesh pairs, where every pair
+// must keep one member up. The availability guard calls it with a fresh
+// snapshot and the members a step (or a batch of steps running together)
+// will disrupt, for every plan including hand-written ones; a non-nil
+// error refuses the step with ErrUnsafe. Dry runs call it too, on the
+// snapshot taken at the start, so it should judge topology rather than
+// momentary health.
+type DisruptionChecker interface {
+	CheckDisruption(s Snapshot, members []string) error
+}
+
 // PreChecker is implemented by members or clusters that have vendor
 // pre-checks (licence, disk space, sync interface). PreCheck returns every
 // problem it finds, joined.

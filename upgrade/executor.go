@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,7 +37,10 @@ func (r Retry) withDefaults() Retry {
 // PreCheck is a named read-only check run before the first step. All
 // pre-checks run; every failure is reported at once in a *PreCheckError.
 type PreCheck struct {
-	Name  string
+	// Name identifies the check in events and errors.
+	Name string
+	// Check returns nil when the snapshot (taken just before the
+	// pre-checks) and whatever it reads itself are fine.
 	Check func(ctx context.Context, s Snapshot) error
 }
 
@@ -61,9 +66,16 @@ type Executor struct {
 	// since a half-upgraded cluster fails "versions consistent" checks by
 	// design.
 	PreChecks []PreCheck
-	// Approve, if set, is asked before every disruptive step, after the
-	// guard accepted it; a non-nil error refuses the step and stops the run.
+	// Approve, if set, is asked before every step that disrupts members,
+	// declares downtime or has a safety precondition (a failover), with a
+	// fresh snapshot; a non-nil error refuses the step and stops the run.
+	// The guard runs after the approval, right before the step, so a slow
+	// approval never acts on a stale verdict.
 	Approve func(ctx context.Context, s Step, snap Snapshot) error
+	// Redact lists secrets (passwords, API keys) replaced by "********" in
+	// every event, journal record and report this executor writes: a
+	// safety net for vendor errors that would quote them.
+	Redact []string
 }
 
 // ValidateCluster reports every structural problem of c at once as an
@@ -159,8 +171,19 @@ type run struct {
 	c       Cluster
 	p       Plan
 	rep     *Report
-	prog    progress
 	lastRun string // ID of the last step that finished or was skipped
+
+	mu   sync.Mutex // guards prog, emit and journal writes (grouped steps run concurrently)
+	prog progress
+}
+
+func (r *run) redact(s string) string {
+	for _, sec := range r.e.Redact {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "********")
+		}
+	}
+	return s
 }
 
 func (r *run) emit(ctx context.Context, ev Event) {
@@ -169,6 +192,9 @@ func (r *run) emit(ctx context.Context, ev Event) {
 	}
 	ev.Time = time.Now()
 	ev.Cluster = r.p.Cluster
+	ev.Message, ev.Err = r.redact(ev.Message), r.redact(ev.Err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.e.Logger != nil {
 		ev.log(ctx, r.e.Logger)
 	}
@@ -181,8 +207,11 @@ func (r *run) journal(ctx context.Context, rec Record) error {
 	if r.e.Journal == nil || r.e.DryRun {
 		return nil
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	rec.Seq = r.prog.next
 	rec.Time = time.Now()
+	rec.Error = r.redact(rec.Error)
 	if err := r.e.Journal.Append(ctx, rec); err != nil {
 		var je *JournalError
 		if !errors.As(err, &je) {
@@ -222,7 +251,11 @@ func (e *Executor) Run(ctx context.Context, c Cluster, p Plan) (*Report, error) 
 	err := r.do(ctx)
 	rep.Finished = time.Now()
 	if err != nil {
-		rep.Error = err.Error()
+		rep.Error = r.redact(err.Error())
+		for i := range rep.Steps {
+			rep.Steps[i].Error = r.redact(rep.Steps[i].Error)
+			rep.Steps[i].Note = r.redact(rep.Steps[i].Note)
+		}
 		var se *StoppedError
 		if errors.As(err, &se) {
 			rep.StoppedAfter, rep.StoppedBefore = se.After, se.Before
@@ -276,22 +309,35 @@ func (r *run) do(ctx context.Context) error {
 				r.rep.Steps[i].Note = "done in journal"
 			}
 		}
-		return nil
+		return r.dryRunTopology(ctx)
 	}
 	if fresh {
-		if err := r.journal(ctx, Record{Kind: RecordPlan, Cluster: r.p.Cluster, Target: r.p.Target, Fingerprint: r.rep.Fingerprint, Steps: r.p.StepIDs()}); err != nil {
+		hdr := Record{Kind: RecordPlan, Cluster: r.p.Cluster, Target: r.p.Target, Fingerprint: r.rep.Fingerprint, Steps: r.p.StepIDs(), Disrupts: planDisrupts(r.p)}
+		if err := r.journal(ctx, hdr); err != nil {
 			return err
 		}
-		r.prog.plan = &Record{Kind: RecordPlan, Cluster: r.p.Cluster, Target: r.p.Target, Fingerprint: r.rep.Fingerprint, Steps: r.p.StepIDs()}
+		r.prog.plan = &hdr
 	}
-	for i, st := range r.p.Steps {
-		if err := ctx.Err(); err != nil {
-			return r.stopped(ctx, st.ID(), err)
+	steps := r.p.Steps
+	for i := 0; i < len(steps); {
+		j := i + 1
+		if g := groupOf(steps[i]); g != "" {
+			for j < len(steps) && groupOf(steps[j]) == g {
+				j++
+			}
 		}
-		if err := r.step(ctx, st, &r.rep.Steps[i]); err != nil {
+		if err := ctx.Err(); err != nil {
+			return r.stopped(ctx, steps[i].ID(), err)
+		}
+		reps := make([]*StepReport, 0, j-i)
+		for k := i; k < j; k++ {
+			reps = append(reps, &r.rep.Steps[k])
+		}
+		if err := r.group(ctx, steps[i:j], reps); err != nil {
 			return err
 		}
-		r.lastRun = st.ID()
+		r.lastRun = steps[j-1].ID()
+		i = j
 	}
 	if snap, err := r.c.Observe(ctx); err == nil {
 		r.rep.FinalVersions = snap.Versions()
@@ -337,90 +383,264 @@ func (r *run) preChecks(ctx context.Context, snap Snapshot) error {
 	return nil
 }
 
+// dryRunTopology asks the cluster's DisruptionChecker, if any, about every
+// step (or batch of steps) that disrupts members, on one snapshot: a plan
+// that would take down both members of a pair is refused in the dry run
+// already. Other guard checks depend on the state each step finds, so they
+// run for real only.
+func (r *run) dryRunTopology(ctx context.Context) error {
+	dc, ok := r.c.(DisruptionChecker)
+	if !ok {
+		return nil
+	}
+	snap, err := r.c.Observe(ctx)
+	if err != nil {
+		return fmt.Errorf("dry run: observe cluster %s: %w", r.p.Cluster, err)
+	}
+	steps := r.p.Steps
+	for i := 0; i < len(steps); {
+		j := i + 1
+		if g := groupOf(steps[i]); g != "" {
+			for j < len(steps) && groupOf(steps[j]) == g {
+				j++
+			}
+		}
+		var union []string
+		for _, st := range steps[i:j] {
+			if !downtime(st) {
+				union = append(union, st.Disrupts()...)
+			}
+		}
+		if len(union) > 0 {
+			if derr := dc.CheckDisruption(snap, union); derr != nil {
+				uerr := &UnsafeError{Step: steps[i].ID(), Members: union, Reason: derr.Error(), Snapshot: snap}
+				for k := i; k < j; k++ {
+					r.rep.Steps[k].Status, r.rep.Steps[k].Error = StatusRefused, uerr.Error()
+				}
+				return uerr
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
 func idempotent(s Step) bool {
 	i, ok := s.(Idempotenter)
 	return ok && i.Idempotent()
 }
 
-func (r *run) finish(ctx context.Context, st Step, sr *StepReport) error {
-	if err := r.journal(ctx, Record{Kind: RecordFinish, Step: st.ID()}); err != nil {
-		return err
-	}
-	now := time.Now()
-	sr.Finished = &now
-	return nil
+func downtime(s Step) bool {
+	d, ok := s.(DowntimeDeclarer)
+	return ok && d.Downtime()
 }
 
-func (r *run) step(ctx context.Context, st Step, sr *StepReport) error {
-	id := st.ID()
-	if r.prog.finished[id] {
-		sr.Status, sr.Note = StatusSkipped, "done in journal"
-		r.emit(ctx, Event{Kind: EventStepSkip, Step: id, Message: "finished in an earlier run"})
+// safety returns the step's SafetyChecker, if it really has one.
+func safety(s Step) (SafetyChecker, bool) {
+	if f, ok := s.(*Func); ok {
+		return f, f.Safe != nil
+	}
+	sc, ok := s.(SafetyChecker)
+	return sc, ok
+}
+
+func groupOf(s Step) string {
+	if g, ok := s.(Grouper); ok {
+		return g.Group()
+	}
+	return ""
+}
+
+// guarded reports whether a step goes through approval and the guard.
+func guarded(s Step) bool {
+	_, hasSafe := safety(s)
+	return len(s.Disrupts()) > 0 || hasSafe || downtime(s)
+}
+
+// group runs consecutive steps of one Group concurrently (a lone step is
+// a group of one): each is first checked against the journal, then every
+// step still to run is approved, then the guard checks them together (the
+// union of their disrupted members) on a fresh snapshot, then they run.
+func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) error {
+	var todo []int
+	for k, st := range steps {
+		run, err := r.prepare(ctx, st, srs[k])
+		if err != nil {
+			return err
+		}
+		if run {
+			todo = append(todo, k)
+		}
+	}
+	if len(todo) == 0 {
 		return nil
 	}
-	if r.prog.interrupted[id] {
-		v, ok := verifiable(st)
-		switch {
-		case ok:
-			done, err := v.Verify(ctx)
+	if r.e.Approve != nil {
+		for _, k := range todo {
+			if !guarded(steps[k]) {
+				continue
+			}
+			snap, err := r.c.Observe(ctx)
+			if err == nil {
+				err = r.e.Approve(ctx, steps[k], snap)
+			}
 			if err != nil {
-				sr.Status, sr.Error = StatusFailed, err.Error()
-				return &StepError{Step: id, Err: fmt.Errorf("verify interrupted step: %w", err)}
+				if ctx.Err() != nil {
+					return r.stopped(ctx, steps[k].ID(), ctx.Err())
+				}
+				srs[k].Status, srs[k].Error = StatusRefused, "not approved: "+err.Error()
+				return &StepError{Step: steps[k].ID(), Err: fmt.Errorf("%w: %w", ErrNotApproved, err)}
 			}
-			if done {
-				sr.Status, sr.Note = StatusSkipped, "interrupted earlier; verified done"
-				r.emit(ctx, Event{Kind: EventStepSkip, Step: id, Message: "interrupted earlier, verified done"})
-				return r.journal(ctx, Record{Kind: RecordFinish, Step: id})
-			}
-		case len(st.Disrupts()) > 0 && !idempotent(st):
+		}
+	}
+	run := make([]Step, len(todo))
+	for n, k := range todo {
+		run[n] = steps[k]
+	}
+	if err := r.guard(ctx, run, func(k int, err error) {
+		srs[todo[k]].Status, srs[todo[k]].Error = StatusRefused, err.Error()
+	}); err != nil {
+		return err
+	}
+	if len(todo) == 1 {
+		return r.runOne(ctx, steps[todo[0]], srs[todo[0]])
+	}
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for n, k := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[n] = r.runOne(ctx, steps[k], srs[k])
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// prepare decides from the journal whether st must run: a finished step
+// is skipped; an interrupted one (started, no outcome: the process died)
+// is verified first and skipped when done; one that failed earlier is
+// verified and run again when not done. Interrupted steps that cannot be
+// verified are run again only when idempotent (ErrUnverifiable otherwise).
+func (r *run) prepare(ctx context.Context, st Step, sr *StepReport) (bool, error) {
+	id := st.ID()
+	r.mu.Lock()
+	finished, interrupted, failed := r.prog.finished[id], r.prog.interrupted[id], r.prog.failed[id]
+	r.mu.Unlock()
+	if finished {
+		sr.Status, sr.Note = StatusSkipped, "done in journal"
+		r.emit(ctx, Event{Kind: EventStepSkip, Step: id, Message: "finished in an earlier run"})
+		return false, nil
+	}
+	if !interrupted && !failed {
+		return true, nil
+	}
+	v, ok := verifiable(st)
+	if !ok {
+		if interrupted && !idempotent(st) {
 			sr.Status = StatusFailed
 			err := &StepError{Step: id, Err: ErrUnverifiable}
 			sr.Error = err.Error()
-			return err
+			return false, err
+		}
+		return true, nil
+	}
+	done, err := v.Verify(ctx)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return false, r.stopped(ctx, id, ctx.Err())
+	case err != nil && failed && !interrupted && errors.Is(err, ErrUnverifiable):
+		// It failed (not crashed) earlier and its effect is not there: run it
+		// again, under the guard.
+		return true, nil
+	case err != nil:
+		sr.Status, sr.Error = StatusFailed, err.Error()
+		return false, &StepError{Step: id, Err: fmt.Errorf("verify interrupted step: %w", err)}
+	case done:
+		sr.Status, sr.Note = StatusSkipped, "interrupted earlier; verified done"
+		r.emit(ctx, Event{Kind: EventStepSkip, Step: id, Message: "interrupted earlier, verified done"})
+		return false, r.journal(ctx, Record{Kind: RecordFinish, Step: id})
+	}
+	return true, nil
+}
+
+// guard is the availability guard for steps about to run together: on a
+// fresh snapshot, another healthy member must forward after disrupting the
+// union of their members (steps that declare downtime are left out of the
+// union), and every step's own safety precondition must hold. refused is
+// told which step (index) was refused and why.
+func (r *run) guard(ctx context.Context, steps []Step, refused func(k int, err error)) error {
+	var union []string
+	need := false
+	for _, st := range steps {
+		if !guarded(st) {
+			continue
+		}
+		need = true
+		if !downtime(st) {
+			union = append(union, st.Disrupts()...)
 		}
 	}
-	downtime := false
-	if dd, ok := st.(DowntimeDeclarer); ok && dd.Downtime() {
-		downtime = true
+	if !need {
+		return nil
 	}
-	sc, hasSafe := st.(SafetyChecker)
-	if f, ok := st.(*Func); ok && f.Safe == nil {
-		hasSafe = false
+	id := steps[0].ID()
+	snap, err := r.c.Observe(ctx)
+	if err != nil && ctx.Err() != nil {
+		return r.stopped(ctx, id, ctx.Err())
 	}
-	if (len(st.Disrupts()) > 0 || hasSafe) && !downtime {
-		snap, err := r.c.Observe(ctx)
-		reason := ""
-		switch {
-		case err != nil:
-			reason = "cannot observe the cluster: " + err.Error()
-		default:
-			if len(st.Disrupts()) > 0 {
-				if aerr := CheckAvailability(snap, st.Disrupts()); aerr != nil {
-					reason = aerr.Error()
-				}
+	reason, at := "", 0
+	switch {
+	case err != nil:
+		reason = "cannot observe the cluster: " + err.Error()
+	case len(union) > 0:
+		if aerr := CheckAvailability(snap, union); aerr != nil {
+			reason = aerr.Error()
+		} else if dc, ok := r.c.(DisruptionChecker); ok {
+			if derr := dc.CheckDisruption(snap, union); derr != nil {
+				reason = derr.Error()
 			}
-			if reason == "" && hasSafe {
+		}
+	}
+	if reason == "" {
+		for k, st := range steps {
+			if sc, ok := safety(st); ok {
 				if serr := sc.CheckSafe(snap); serr != nil {
-					reason = serr.Error()
+					reason, at = serr.Error(), k
+					break
 				}
 			}
 		}
-		if reason != "" {
-			uerr := &UnsafeError{Step: id, Members: st.Disrupts(), Reason: reason, Snapshot: snap}
-			sr.Status, sr.Error = StatusRefused, uerr.Error()
-			r.emit(ctx, Event{Kind: EventGuard, Step: id, Message: "refused", Err: uerr.Error()})
-			return uerr
+	}
+	if reason != "" {
+		uerr := &UnsafeError{Step: steps[at].ID(), Members: union, Reason: reason, Snapshot: snap}
+		if len(union) == 0 {
+			uerr.Members = steps[at].Disrupts()
 		}
-		r.emit(ctx, Event{Kind: EventGuard, Step: id, Message: "accepted: another member forwards"})
-		if r.e.Approve != nil && len(st.Disrupts()) > 0 {
-			if err := r.e.Approve(ctx, st, snap); err != nil {
-				sr.Status, sr.Error = StatusRefused, "not approved: "+err.Error()
-				return &StepError{Step: id, Err: fmt.Errorf("%w: %w", ErrNotApproved, err)}
-			}
+		refused(at, uerr)
+		r.emit(ctx, Event{Kind: EventGuard, Step: steps[at].ID(), Message: "refused", Err: uerr.Error()})
+		return uerr
+	}
+	for _, st := range steps {
+		if guarded(st) {
+			r.emit(ctx, Event{Kind: EventGuard, Step: st.ID(), Message: "accepted: another member forwards"})
 		}
 	}
-	if downtime {
+	return nil
+}
+
+// runOne journals and runs one step, retrying idempotent non-gate steps
+// with backoff; the guard is asked again before every retry. A gate is
+// polled with events and stops at once on cancellation; any other step's
+// action runs to its end (each vendor action has its own timeouts) and the
+// run stops before the next step.
+func (r *run) runOne(ctx context.Context, st Step, sr *StepReport) error {
+	id := st.ID()
+	if downtime(st) {
+		r.mu.Lock()
 		r.rep.Downtime = true
+		r.mu.Unlock()
 	}
 	if err := r.journal(ctx, Record{Kind: RecordStart, Step: id}); err != nil {
 		return err
@@ -428,7 +648,8 @@ func (r *run) step(ctx context.Context, st Step, sr *StepReport) error {
 	now := time.Now()
 	sr.Started = &now
 	retry := r.e.Retry.withDefaults()
-	if _, gated := st.(Gated); gated || !idempotent(st) {
+	g, gated := st.(Gated)
+	if gated || !idempotent(st) {
 		// A gate's Deadline is its whole budget: it is not retried.
 		retry.Attempts = 1
 	}
@@ -436,23 +657,30 @@ func (r *run) step(ctx context.Context, st Step, sr *StepReport) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		sr.Attempts = attempt
+		if attempt > 1 {
+			if gerr := r.guard(ctx, []Step{st}, func(int, error) {}); gerr != nil {
+				err = gerr
+				break
+			}
+		}
 		r.emit(ctx, Event{Kind: EventStepStart, Step: id, Attempt: attempt, Message: st.Description()})
-		if g, ok := st.(Gated); ok {
-			_, err = WaitFor(ctx, r.c, g.Gate(), func(p Poll) {
+		if gated {
+			gate := g.Gate()
+			_, err = WaitFor(ctx, r.c, gate, func(p Poll) {
 				sr.Polls++
-				ev := Event{Kind: EventGatePoll, Step: id, Poll: p.N, Message: fmt.Sprintf("%s: poll %d at +%v", g.Gate().Name, p.N, p.Elapsed)}
+				ev := Event{Kind: EventGatePoll, Step: id, Poll: p.N, Message: fmt.Sprintf("%s: poll %d at +%v", gate.Name, p.N, p.Elapsed)}
 				if p.Err != nil {
 					ev.Err = p.Err.Error()
 				}
 				r.emit(ctx, ev)
 			})
 		} else {
-			err = st.Run(ctx)
+			err = st.Run(context.WithoutCancel(ctx))
 		}
 		if err == nil {
 			break
 		}
-		if ctx.Err() != nil {
+		if gated && ctx.Err() != nil {
 			sr.Status, sr.Error = StatusInterrupted, err.Error()
 			if jerr := r.journal(context.WithoutCancel(ctx), Record{Kind: RecordFail, Step: id, Error: err.Error()}); jerr != nil {
 				return jerr
@@ -468,6 +696,9 @@ func (r *run) step(ctx context.Context, st Step, sr *StepReport) error {
 		case <-ctx.Done():
 			t.Stop()
 			sr.Status, sr.Error = StatusInterrupted, err.Error()
+			if jerr := r.journal(context.WithoutCancel(ctx), Record{Kind: RecordFail, Step: id, Error: err.Error()}); jerr != nil {
+				return jerr
+			}
 			return r.stopped(ctx, id, ctx.Err())
 		case <-t.C:
 		}
@@ -477,16 +708,26 @@ func (r *run) step(ctx context.Context, st Step, sr *StepReport) error {
 		fin := time.Now()
 		sr.Finished = &fin
 		sr.Status, sr.Error = StatusFailed, err.Error()
-		r.emit(ctx, Event{Kind: EventStepFail, Step: id, Attempt: sr.Attempts, Err: err.Error()})
-		if jerr := r.journal(ctx, Record{Kind: RecordFail, Step: id, Error: err.Error()}); jerr != nil {
-			return errors.Join(&StepError{Step: id, Attempts: sr.Attempts, Err: err}, jerr)
+		var uerr *UnsafeError
+		if errors.As(err, &uerr) {
+			sr.Status = StatusRefused
 		}
-		return &StepError{Step: id, Attempts: sr.Attempts, Err: err}
+		r.emit(ctx, Event{Kind: EventStepFail, Step: id, Attempt: sr.Attempts, Err: err.Error()})
+		serr := &StepError{Step: id, Attempts: sr.Attempts, Err: err}
+		if jerr := r.journal(ctx, Record{Kind: RecordFail, Step: id, Error: err.Error()}); jerr != nil {
+			return errors.Join(serr, jerr)
+		}
+		return serr
 	}
-	if err := r.finish(ctx, st, sr); err != nil {
+	if err := r.journal(ctx, Record{Kind: RecordFinish, Step: id}); err != nil {
 		return err
 	}
+	fin := time.Now()
+	sr.Finished = &fin
 	sr.Status = StatusDone
+	if n, ok := st.(Noter); ok {
+		sr.Note = n.Note()
+	}
 	r.emit(ctx, Event{Kind: EventStepFinish, Step: id, Attempt: sr.Attempts, Message: st.Description()})
 	return nil
 }

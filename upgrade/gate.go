@@ -91,7 +91,8 @@ func WaitFor(ctx context.Context, c Cluster, g Gate, onPoll func(Poll)) (Snapsho
 // then every t.Interval until check has returned nil continuously for
 // t.MinHealthy. It fails with a *GateError named name (matching
 // ErrGateTimeout, carrying the last failure) once t.Deadline has passed
-// since the start, or at once when check's error matches ErrPermanent;
+// since the start (check's ctx carries that deadline, so a hanging check
+// is cut off too), or at once when check's error matches ErrPermanent;
 // ctx cancellation ends it with ctx's error wrapped. Health gates
 // (WaitFor) and vendor job-status polls (an Aviatrix async upgrade) both
 // use it, so every wait has the same semantics and is testable in a
@@ -101,6 +102,11 @@ func PollUntil(ctx context.Context, name string, t Timing, check func(ctx contex
 		return fmt.Errorf("gate %q: %w", name, err)
 	}
 	start := time.Now()
+	// The deadline also bounds a check that hangs (a device that never
+	// answers a status read).
+	// The last poll, at the deadline, still gets one interval to answer.
+	dctx, cancel := context.WithDeadline(ctx, start.Add(t.Deadline+t.Interval))
+	defer cancel()
 	var (
 		lastErr      error
 		healthySince time.Time
@@ -115,7 +121,7 @@ func PollUntil(ctx context.Context, name string, t Timing, check func(ctx contex
 		case <-timer.C:
 		}
 		now := time.Now()
-		err := check(ctx)
+		err := check(dctx)
 		if onPoll != nil {
 			onPoll(Poll{N: n, Elapsed: now.Sub(start), Err: err})
 		}
@@ -124,7 +130,11 @@ func PollUntil(ctx context.Context, name string, t Timing, check func(ctx contex
 				return fmt.Errorf("gate %q: %w", name, ctx.Err())
 			}
 			healthy = false
-			lastErr = err
+			if dctx.Err() != nil && lastErr != nil {
+				lastErr = fmt.Errorf("%w (and the last check did not answer in time: %v)", lastErr, err)
+			} else {
+				lastErr = err
+			}
 			if errors.Is(err, ErrPermanent) {
 				return &GateError{Gate: name, Deadline: t.Deadline, Polls: n, Permanent: true, Last: err}
 			}
@@ -136,7 +146,7 @@ func PollUntil(ctx context.Context, name string, t Timing, check func(ctx contex
 				return nil
 			}
 		}
-		if now.Sub(start) >= t.Deadline {
+		if now.Sub(start) >= t.Deadline || dctx.Err() != nil {
 			if lastErr == nil {
 				lastErr = errors.New("condition did not hold for the minimum healthy time")
 			}

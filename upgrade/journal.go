@@ -27,18 +27,38 @@ const (
 	RecordFail   RecordKind = "fail"   // a step failed; its effect is unknown
 )
 
-// Record is one journal entry. It holds IDs, times and error texts only,
-// never credentials.
+// Record is one journal entry. It holds IDs, times and error texts only
+// (passed through Executor.Redact), never credentials.
 type Record struct {
-	Seq         int        `json:"seq"`
-	Time        time.Time  `json:"time"`
-	Kind        RecordKind `json:"kind"`
+	// Seq numbers records from 1 without gaps.
+	Seq int `json:"seq"`
+	// Time is when the record was written.
+	Time time.Time `json:"time"`
+	// Kind says what the record marks.
+	Kind RecordKind `json:"kind"`
+	// Cluster, Target, Fingerprint, Steps and Disrupts describe the plan
+	// (RecordPlan only). Disrupts[i] lists the members Steps[i] disrupts.
 	Cluster     string     `json:"cluster,omitempty"`
 	Target      string     `json:"target,omitempty"`
 	Fingerprint string     `json:"fingerprint,omitempty"`
 	Steps       []string   `json:"steps,omitempty"`
-	Step        string     `json:"step,omitempty"`
-	Error       string     `json:"error,omitempty"`
+	Disrupts    [][]string `json:"disrupts,omitempty"`
+	// Step is the step ID (start, finish, fail).
+	Step string `json:"step,omitempty"`
+	// Error is the failure text (fail).
+	Error string `json:"error,omitempty"`
+}
+
+// planDisrupts returns, per step, the members it disrupts.
+func planDisrupts(p Plan) [][]string {
+	d := make([][]string, len(p.Steps))
+	for i, s := range p.Steps {
+		d[i] = slices.Clone(s.Disrupts())
+		if d[i] == nil {
+			d[i] = []string{}
+		}
+	}
+	return d
 }
 
 // Journal is a durable, append-only record of one run: the plan, then each
@@ -148,16 +168,36 @@ func DecodeRecords(data []byte) ([]Record, error) {
 	return recs, nil
 }
 
-// checkRecords validates records from any Journal: sequence 1, 2, 3… and a
-// plan record first. Errors match ErrJournalCorrupt.
+// checkRecords validates records from any Journal: sequence 1, 2, 3…,
+// exactly one plan record and it first, known kinds only, every step
+// record naming a step of the plan. Errors match ErrJournalCorrupt.
 func checkRecords(recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if recs[0].Kind != RecordPlan {
+		return fmt.Errorf("%w: first record is %q, want %q", ErrJournalCorrupt, recs[0].Kind, RecordPlan)
+	}
+	plan := recs[0]
+	if plan.Disrupts != nil && len(plan.Disrupts) != len(plan.Steps) {
+		return fmt.Errorf("%w: plan record lists %d steps but %d disrupt lists", ErrJournalCorrupt, len(plan.Steps), len(plan.Disrupts))
+	}
 	for i, r := range recs {
 		if r.Seq != i+1 {
 			return fmt.Errorf("%w: record %d has sequence %d", ErrJournalCorrupt, i+1, r.Seq)
 		}
-	}
-	if len(recs) > 0 && recs[0].Kind != RecordPlan {
-		return fmt.Errorf("%w: first record is %q, want %q", ErrJournalCorrupt, recs[0].Kind, RecordPlan)
+		switch r.Kind {
+		case RecordPlan:
+			if i > 0 {
+				return fmt.Errorf("%w: record %d is a second plan record", ErrJournalCorrupt, i+1)
+			}
+		case RecordStart, RecordFinish, RecordFail:
+			if !slices.Contains(plan.Steps, r.Step) {
+				return fmt.Errorf("%w: record %d names step %q, not in the journal's plan", ErrJournalCorrupt, i+1, r.Step)
+			}
+		default:
+			return fmt.Errorf("%w: record %d has unknown kind %q", ErrJournalCorrupt, i+1, r.Kind)
+		}
 	}
 	return nil
 }
@@ -224,12 +264,13 @@ func writeAtomic(path string, data []byte) error {
 type progress struct {
 	plan        *Record
 	finished    map[string]bool
-	interrupted map[string]bool // started (or failed) but not finished
+	interrupted map[string]bool // started, no outcome: the process died during it
+	failed      map[string]bool // its last outcome was a failure
 	next        int             // next sequence number
 }
 
 func readProgress(recs []Record) progress {
-	p := progress{finished: map[string]bool{}, interrupted: map[string]bool{}, next: len(recs) + 1}
+	p := progress{finished: map[string]bool{}, interrupted: map[string]bool{}, failed: map[string]bool{}, next: len(recs) + 1}
 	for i := range recs {
 		r := recs[i]
 		switch r.Kind {
@@ -237,22 +278,30 @@ func readProgress(recs []Record) progress {
 			if p.plan == nil {
 				p.plan = &recs[i]
 			}
-		case RecordStart, RecordFail:
+		case RecordStart:
 			if !p.finished[r.Step] {
 				p.interrupted[r.Step] = true
+			}
+		case RecordFail:
+			if !p.finished[r.Step] {
+				p.failed[r.Step] = true
+				delete(p.interrupted, r.Step)
 			}
 		case RecordFinish:
 			p.finished[r.Step] = true
 			delete(p.interrupted, r.Step)
+			delete(p.failed, r.Step)
 		}
 	}
 	return p
 }
 
 // compatible reports whether plan p may continue the run recorded in hdr:
-// same cluster and target, and p's steps are a subsequence of the recorded
-// steps (re-planning from a fresh snapshot drops finished work but never
-// invents new steps).
+// same cluster and target; every step of p is a step of the recorded plan
+// (re-planning from a fresh snapshot drops finished work and may regroup
+// batches, but never invents steps); and each step disrupts the same
+// members as recorded. Order is not compared: every disruptive step passes
+// the guard again anyway.
 func compatible(hdr *Record, p Plan) error {
 	var probs []string
 	if hdr.Cluster != p.Cluster {
@@ -261,21 +310,28 @@ func compatible(hdr *Record, p Plan) error {
 	if hdr.Target != p.Target {
 		probs = append(probs, fmt.Sprintf("target %q, journal has %q", p.Target, hdr.Target))
 	}
-	if hdr.Fingerprint != p.Fingerprint() {
-		i := 0
-		for _, id := range p.StepIDs() {
-			for i < len(hdr.Steps) && hdr.Steps[i] != id {
-				i++
+	for _, st := range p.Steps {
+		id := st.ID()
+		i := slices.Index(hdr.Steps, id)
+		if i < 0 {
+			probs = append(probs, fmt.Sprintf("step %q is not in the journal's plan", id))
+			continue
+		}
+		if hdr.Disrupts != nil {
+			want, have := hdr.Disrupts[i], st.Disrupts()
+			if !slices.Equal(sortedCopy(want), sortedCopy(have)) {
+				probs = append(probs, fmt.Sprintf("step %q disrupts %v, the journal's plan %v", id, have, want))
 			}
-			if i == len(hdr.Steps) {
-				probs = append(probs, fmt.Sprintf("step %q is not in the journal's plan (or out of order)", id))
-				break
-			}
-			i++
 		}
 	}
 	if len(probs) > 0 {
 		return fmt.Errorf("%w: %s", ErrJournalMismatch, strings.Join(probs, "; "))
 	}
 	return nil
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
 }

@@ -84,7 +84,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "- stopped after `%s`, before `%s`\n", r.StoppedAfter, r.StoppedBefore)
 	}
 	if r.Error != "" {
-		fmt.Fprintf(&b, "- error: %s\n", r.Error)
+		fmt.Fprintf(&b, "- error: %s\n", strings.ReplaceAll(strings.TrimSpace(r.Error), "\n", "; "))
 	}
 	b.WriteString("\n| # | step | status | start | duration | note |\n|---|---|---|---|---|---|\n")
 	for i, s := range r.Steps {
@@ -102,7 +102,8 @@ func (r *Report) Markdown() string {
 		if len(s.Disrupts) > 0 {
 			note = strings.TrimSpace(fmt.Sprintf("disrupts %s. %s", strings.Join(s.Disrupts, ","), note))
 		}
-		fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", i+1, s.Name, s.Status, start, dur, strings.ReplaceAll(note, "|", "\\|"))
+		note = strings.NewReplacer("|", "\\|", "\r\n", "<br>", "\n", "<br>", "\r", "<br>").Replace(note)
+		fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", i+1, s.Name, s.Status, start, dur, note)
 	}
 	if len(r.FinalVersions) > 0 {
 		b.WriteString("\nFinal versions:\n\n")

@@ -2,7 +2,6 @@ package upgrade
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -148,12 +147,18 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 			p.Steps = append(p.Steps, backupStep(m.ID, b))
 		}
 	}
+	if len(active) > 0 && len(upgraded) > 0 {
+		// The failover target was upgraded before this plan (or before a
+		// crash, possibly during its health gate): wait for it again first.
+		// Placed first, the step keeps the order of the original plan.
+		p.Steps = append(p.Steps, r.waitUpgraded(upgraded[0].ID, target, timing))
+	}
 	batch := max(r.BatchSize, 1)
 	for i := 0; i < len(pending); i += batch {
 		p.Steps = append(p.Steps, r.installSteps(members, pending[i:min(i+batch, len(pending))], target, timing)...)
 	}
 	if len(active) > 0 {
-		var to string
+		to := ""
 		if len(upgraded) > 0 {
 			to = upgraded[0].ID
 		} else {
@@ -168,99 +173,100 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 }
 
 // backupStep takes a member's backup before the upgrade (BackerUp); the
-// backup's reference goes to the log via the step's description only when
-// the executor reports it, so nothing secret is recorded.
+// backup's reference goes to the report as the step's note.
 func backupStep(id string, b BackerUp) Step {
-	return &Func{
-		StepID:    "backup:" + id,
-		Desc:      "back up " + id + " before upgrading it",
-		Retryable: true,
-		Do: func(ctx context.Context) error {
-			_, err := b.Backup(ctx)
-			if err != nil {
-				return fmt.Errorf("member %s backup: %w", id, err)
-			}
-			return nil
-		},
-	}
+	return &backup{id: id, b: b}
 }
 
-// installSteps returns the install step for a batch and one wait step per
-// member of the batch.
-func (r Rolling) installSteps(members map[string]Member, batch []MemberState, target string, t Timing) []Step {
-	ids := make([]string, len(batch))
-	for i, m := range batch {
-		ids[i] = m.ID
+type backup struct {
+	id  string
+	b   BackerUp
+	ref string
+}
+
+func (s *backup) ID() string          { return "backup:" + s.id }
+func (s *backup) Description() string { return "back up " + s.id + " before upgrading it" }
+func (s *backup) Disrupts() []string  { return nil }
+func (s *backup) Idempotent() bool    { return true }
+func (s *backup) Note() string        { return "backup " + s.ref }
+func (s *backup) Run(ctx context.Context) error {
+	ref, err := s.b.Backup(ctx)
+	if err != nil {
+		return fmt.Errorf("member %s backup: %w", s.id, err)
 	}
-	g := r.Grammar
-	c := r.Cluster
-	install := &Func{
-		StepID:  installID(strings.Join(ids, ","), target),
-		Desc:    fmt.Sprintf("install %s on %s", target, strings.Join(ids, ", ")),
-		Members: ids,
-		Do: func(ctx context.Context) error {
-			errs := make([]error, len(ids))
-			done := make(chan struct{})
-			for i, id := range ids {
-				go func() {
-					defer func() { done <- struct{}{} }()
-					if err := members[id].Install(ctx, target); err != nil {
-						errs[i] = fmt.Errorf("member %s: %w", id, err)
-					}
-				}()
-			}
-			for range ids {
-				<-done
-			}
-			return errors.Join(errs...)
-		},
-		// An interrupted install is done when every member of the batch is
-		// back and reports the target.
-		Check: func(ctx context.Context) (bool, error) {
-			snap, err := WaitFor(ctx, c, Gate{Name: "members back after interrupted install", Timing: t, Check: func(s Snapshot) error {
-				for _, id := range ids {
+	s.ref = ref
+	return nil
+}
+
+// installSteps returns one install step per member of the batch (run
+// together: same Batch group when the batch has several members), then one
+// wait step per member. Step IDs name one member each, so they survive
+// re-planning whatever the batch composition.
+func (r Rolling) installSteps(members map[string]Member, batch []MemberState, target string, t Timing) []Step {
+	g, c := r.Grammar, r.Cluster
+	group := ""
+	if len(batch) > 1 {
+		group = "batch@" + batch[0].ID
+	}
+	var steps []Step
+	for _, bm := range batch {
+		id := bm.ID
+		steps = append(steps, &Func{
+			StepID:  installID(id, target),
+			Desc:    fmt.Sprintf("install %s on %s", target, id),
+			Members: []string{id},
+			Batch:   group,
+			Do: func(ctx context.Context) error {
+				if err := members[id].Install(ctx, target); err != nil {
+					return fmt.Errorf("member %s: %w", id, err)
+				}
+				return nil
+			},
+			// An interrupted install is done when the member is back and
+			// reports the target.
+			Check: func(ctx context.Context) (bool, error) {
+				snap, err := WaitFor(ctx, c, Gate{Name: "member " + id + " back after an interrupted install", Timing: t, Check: func(s Snapshot) error {
 					m, ok := s.Member(id)
 					if !ok || m.Role == RoleDown || m.Role == RoleUnknown || m.Version == "" {
 						return fmt.Errorf("member %s not back yet", id)
 					}
+					return nil
+				}}, nil)
+				if err != nil {
+					return false, err
 				}
-				return nil
-			}}, nil)
-			if err != nil {
-				return false, err
-			}
-			var wrong []string
-			for _, id := range ids {
 				m, _ := snap.Member(id)
 				ok, err := sameVersion(g, m.Version, target)
 				if err != nil {
 					return false, err
 				}
 				if !ok {
-					wrong = append(wrong, fmt.Sprintf("%s runs %s", id, m.Version))
+					// The install ran (its start is journaled) but did not
+					// take: repeating a disruptive step automatically could
+					// loop, so stop and let an operator decide.
+					return false, fmt.Errorf("%w: install of %s on %s was interrupted and the member came back on %s", ErrUnverifiable, target, id, m.Version)
 				}
-			}
-			if len(wrong) > 0 {
-				// The install ran (its start is journaled) but did not take:
-				// repeating a disruptive step automatically could loop, so
-				// stop and let an operator decide.
-				return false, fmt.Errorf("%w: install of %s was interrupted and the member(s) came back off target (%s)", ErrUnverifiable, target, strings.Join(wrong, ", "))
-			}
-			return true, nil
-		},
-	}
-	steps := []Step{install}
-	for _, id := range ids {
-		steps = append(steps, &Wait{
-			StepID:  waitID(id, target),
-			Desc:    fmt.Sprintf("wait until %s is back on %s, healthy and in sync", id, target),
-			Cluster: c,
-			G: Gate{Name: "member " + id + " upgraded", Timing: t, Check: func(s Snapshot) error {
-				return memberUpgraded(g, s, id, target)
-			}},
+				return true, nil
+			},
 		})
 	}
+	for _, bm := range batch {
+		steps = append(steps, r.waitUpgraded(bm.ID, target, t))
+	}
 	return steps
+}
+
+// waitUpgraded is the post-install gate of one member.
+func (r Rolling) waitUpgraded(id, target string, t Timing) Step {
+	g := r.Grammar
+	return &Wait{
+		StepID:  waitID(id, target),
+		Desc:    fmt.Sprintf("wait until %s is back on %s, healthy and in sync", id, target),
+		Cluster: r.Cluster,
+		G: Gate{Name: "member " + id + " upgraded", Timing: t, Check: func(s Snapshot) error {
+			return memberUpgraded(g, s, id, target)
+		}},
+	}
 }
 
 // memberUpgraded is the post-install gate: the member is present, runs

@@ -73,7 +73,7 @@ type Rollout struct {
 	// Approve, if set, is asked before each cluster starts.
 	Approve func(ctx context.Context, t FleetTarget) error
 	// NewExecutor returns the executor for one target; nil means a plain
-	// Executor with the target's Journal.
+	// Executor. The target's Journal is used when the executor has none.
 	NewExecutor func(t FleetTarget) *Executor
 }
 
@@ -133,6 +133,9 @@ func (r *Rollout) Run(ctx context.Context, targets []FleetTarget) (*FleetReport,
 			ex := &Executor{Journal: t.Journal}
 			if r.NewExecutor != nil {
 				ex = r.NewExecutor(t)
+				if ex.Journal == nil {
+					ex.Journal = t.Journal
+				}
 			}
 			res.Report, err = ex.Run(ctx, t.Cluster, p)
 			return err
@@ -180,7 +183,11 @@ func (r *Rollout) Run(ctx context.Context, targets []FleetTarget) (*FleetReport,
 		inGroup[group(t)]++
 		mu.Unlock()
 		if r.Approve != nil {
-			if err := r.Approve(ctx, t); err != nil {
+			err := r.Approve(ctx, t)
+			if err == nil && !r.WindowEnd.IsZero() && !time.Now().Before(r.WindowEnd) {
+				err = fmt.Errorf("approved after the maintenance window ended at %s", r.WindowEnd.Format(time.RFC3339))
+			}
+			if err != nil {
 				mu.Lock()
 				running--
 				inGroup[group(t)]--

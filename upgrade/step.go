@@ -48,8 +48,9 @@ type Reverter interface {
 }
 
 // DowntimeDeclarer is implemented by steps that knowingly take the whole
-// cluster out of forwarding. Such a step bypasses the availability guard
-// and is reported as downtime. There is no other way around the guard.
+// cluster out of forwarding. Such a step bypasses the guard's availability
+// check (its safety precondition and approval still apply) and is reported
+// as downtime. There is no other way around the guard.
 type DowntimeDeclarer interface {
 	Downtime() bool
 }
@@ -60,6 +61,21 @@ type DowntimeDeclarer interface {
 // a non-nil error refuses the step with ErrUnsafe.
 type SafetyChecker interface {
 	CheckSafe(s Snapshot) error
+}
+
+// Grouper is implemented by steps that run concurrently with their
+// neighbours: consecutive steps with the same non-empty Group run at once,
+// the guard checking the union of the members they disrupt (one batch of
+// an upgrade). Each keeps its own ID, so re-planning never changes a
+// step's identity.
+type Grouper interface {
+	Group() string
+}
+
+// Noter is implemented by steps that leave a note for the report after
+// they ran (e.g. the reference of a backup).
+type Noter interface {
+	Note() string
 }
 
 // Gated is implemented by steps that wait for a health condition. The
@@ -88,10 +104,16 @@ type Func struct {
 	Undo func(ctx context.Context) error
 	// Retryable marks the step idempotent (retried with backoff).
 	Retryable bool
-	// WholeClusterDown declares planned downtime (bypasses the guard and
-	// is reported as downtime).
+	// WholeClusterDown declares planned downtime (bypasses the guard's
+	// availability check, not Safe nor approval; reported as downtime).
 	WholeClusterDown bool
+	// Batch, when not empty, runs the step concurrently with neighbouring
+	// steps of the same Batch (see Grouper).
+	Batch string
 }
+
+// Group implements Grouper.
+func (f *Func) Group() string { return f.Batch }
 
 // ID implements Step.
 func (f *Func) ID() string { return f.StepID }
@@ -150,7 +172,7 @@ func verifiable(s Step) (Verifier, bool) {
 }
 
 // Wait is a Step that waits for a Gate and disrupts nothing. It is
-// idempotent and verifiable (a gate that passes again is done).
+// idempotent: after an interruption it simply waits again.
 type Wait struct {
 	// StepID is returned by ID.
 	StepID string
