@@ -63,10 +63,15 @@ func (m MemberState) Forwarding() bool { return m.Role == RoleActive && m.Health
 // moment, plus cluster-wide problems (roles that disagree, split brain,
 // monitor failures).
 type Snapshot struct {
-	Cluster  string        `json:"cluster"`
-	At       time.Time     `json:"at"`
-	Members  []MemberState `json:"members"`
-	Problems []string      `json:"problems,omitempty"`
+	// Cluster is the cluster's name.
+	Cluster string `json:"cluster"`
+	// At is when the observation started.
+	At time.Time `json:"at"`
+	// Members has one state per member, in Cluster.Members order.
+	Members []MemberState `json:"members"`
+	// Problems are cluster-wide problems in plain words (split brain,
+	// roles that disagree, monitor failures).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Member returns the state of the member with the given ID.

@@ -44,9 +44,13 @@ var (
 // UnsafeError says which step the guard refused, which members it would
 // have disrupted, and what the guard saw.
 type UnsafeError struct {
-	Step     string
-	Members  []string
-	Reason   string
+	// Step is the refused step's ID.
+	Step string
+	// Members are the members it (with its batch) would have disrupted.
+	Members []string
+	// Reason says what the guard saw, e.g. "no other member forwards: …".
+	Reason string
+	// Snapshot is the observation the verdict was made on.
 	Snapshot Snapshot
 }
 
@@ -60,7 +64,9 @@ func (e *UnsafeError) Is(target error) bool { return target == ErrUnsafe }
 
 // InvalidError lists every problem found in a cluster, plan or target.
 type InvalidError struct {
-	What     string
+	// What names the invalid thing ("plan", "cluster fw1", …).
+	What string
+	// Problems lists every problem found, in plain words.
 	Problems []string
 }
 
@@ -74,7 +80,9 @@ func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
 // TimingError lists every problem with a Timing.
 type TimingError struct {
-	Timing   Timing
+	// Timing is the rejected value.
+	Timing Timing
+	// Problems lists every problem with it.
 	Problems []string
 }
 
@@ -92,11 +100,17 @@ func (e *TimingError) Is(target error) bool {
 // permanent failure (Permanent; Last matches ErrPermanent), with its last
 // failure.
 type GateError struct {
-	Gate      string
-	Deadline  time.Duration
-	Polls     int
+	// Gate is the gate's name.
+	Gate string
+	// Deadline is the gate's Timing.Deadline.
+	Deadline time.Duration
+	// Polls counts the polls made.
+	Polls int
+	// Permanent is true when a failure matching ErrPermanent ended the
+	// wait before the deadline.
 	Permanent bool
-	Last      error
+	// Last is the last failure seen.
+	Last error
 }
 
 // Error describes the failure in one line, naming the step, gate or file.
@@ -115,9 +129,13 @@ func (e *GateError) Unwrap() error { return e.Last }
 
 // StepError wraps the failure of one step.
 type StepError struct {
-	Step     string
+	// Step is the failed step's ID.
+	Step string
+	// Attempts counts the tries (0: the step did not run, e.g. refused
+	// approval or a failed verification).
 	Attempts int
-	Err      error
+	// Err is the step's last error.
+	Err error
 }
 
 // Error describes the failure in one line, naming the step, gate or file.
@@ -134,9 +152,13 @@ func (e *StepError) Unwrap() error { return e.Err }
 // StoppedError says where a cancelled run stopped: after the last finished
 // step and before the next one. Both are empty at the plan's edges.
 type StoppedError struct {
-	After  string
+	// After is the ID of the last step finished or skipped ("" at the start).
+	After string
+	// Before is the ID of the step that did not start (or was interrupted
+	// while waiting on a gate).
 	Before string
-	Cause  error
+	// Cause is why: usually context.Canceled or DeadlineExceeded.
+	Cause error
 }
 
 // Error describes the failure in one line, naming the step, gate or file.
@@ -159,6 +181,7 @@ func (e *StoppedError) Unwrap() error { return e.Cause }
 
 // PreCheckError carries every failed pre-check at once.
 type PreCheckError struct {
+	// Failures has one error per failed pre-check, named.
 	Failures []error
 }
 
@@ -179,9 +202,13 @@ func (e *PreCheckError) Unwrap() []error { return e.Failures }
 
 // JournalError wraps a journal read/write failure with its path.
 type JournalError struct {
+	// Path is the journal file ("" for other journals).
 	Path string
-	Op   string
-	Err  error
+	// Op is what failed: "read", "decode", "write", "append", "load",
+	// "resume".
+	Op string
+	// Err is the cause (ErrJournalCorrupt, ErrJournalMismatch, an I/O error).
+	Err error
 }
 
 // Error describes the failure in one line, naming the step, gate or file.

@@ -29,14 +29,22 @@ const (
 // are built from step IDs, member IDs and error texts produced by vendor
 // packages, which redact credentials.
 type Event struct {
-	Time    time.Time `json:"time"`
-	Cluster string    `json:"cluster"`
-	Kind    EventKind `json:"kind"`
-	Step    string    `json:"step,omitempty"`
-	Attempt int       `json:"attempt,omitempty"`
-	Poll    int       `json:"poll,omitempty"`
-	Message string    `json:"message,omitempty"`
-	Err     string    `json:"error,omitempty"`
+	// Time is when it happened.
+	Time time.Time `json:"time"`
+	// Cluster is the plan's cluster.
+	Cluster string `json:"cluster"`
+	// Kind says what happened.
+	Kind EventKind `json:"kind"`
+	// Step is the step's ID, when the event is about one.
+	Step string `json:"step,omitempty"`
+	// Attempt counts a step's tries from 1.
+	Attempt int `json:"attempt,omitempty"`
+	// Poll counts a gate's polls from 1.
+	Poll int `json:"poll,omitempty"`
+	// Message is a human sentence (the rendered plan for EventPlan).
+	Message string `json:"message,omitempty"`
+	// Err is the error text, empty on success.
+	Err string `json:"error,omitempty"`
 }
 
 func (ev Event) log(ctx context.Context, l *slog.Logger) {

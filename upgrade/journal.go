@@ -36,13 +36,16 @@ type Record struct {
 	Time time.Time `json:"time"`
 	// Kind says what the record marks.
 	Kind RecordKind `json:"kind"`
-	// Cluster, Target, Fingerprint, Steps and Disrupts describe the plan
-	// (RecordPlan only). Disrupts[i] lists the members Steps[i] disrupts.
-	Cluster     string     `json:"cluster,omitempty"`
-	Target      string     `json:"target,omitempty"`
-	Fingerprint string     `json:"fingerprint,omitempty"`
-	Steps       []string   `json:"steps,omitempty"`
-	Disrupts    [][]string `json:"disrupts,omitempty"`
+	// Cluster is the plan's cluster (RecordPlan only).
+	Cluster string `json:"cluster,omitempty"`
+	// Target is the plan's target version (RecordPlan only).
+	Target string `json:"target,omitempty"`
+	// Fingerprint is Plan.Fingerprint (RecordPlan only).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Steps are the plan's step IDs in order (RecordPlan only).
+	Steps []string `json:"steps,omitempty"`
+	// Disrupts[i] lists the members Steps[i] disrupts (RecordPlan only).
+	Disrupts [][]string `json:"disrupts,omitempty"`
 	// Step is the step ID (start, finish, fail).
 	Step string `json:"step,omitempty"`
 	// Error is the failure text (fail).

@@ -25,37 +25,52 @@ const (
 // did not run.
 type StepReport struct {
 	// Name is the step's stable ID.
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Status      StepStatus `json:"status"`
-	Started     *time.Time `json:"started"`
-	Finished    *time.Time `json:"finished"`
-	Attempts    int        `json:"attempts,omitempty"`
-	Polls       int        `json:"polls,omitempty"`
-	Disrupts    []string   `json:"disrupts,omitempty"`
-	Downtime    bool       `json:"downtime,omitempty"`
-	Note        string     `json:"note,omitempty"`
-	Error       string     `json:"error,omitempty"`
+	Name string `json:"name"`
+	// Description is the step's sentence.
+	Description string `json:"description"`
+	// Status is the outcome.
+	Status StepStatus `json:"status"`
+	// Started and Finished are nil for steps that did not run.
+	Started  *time.Time `json:"started"`
+	Finished *time.Time `json:"finished"`
+	// Attempts counts tries (retries of idempotent steps included).
+	Attempts int `json:"attempts,omitempty"`
+	// Polls counts a gate's polls.
+	Polls int `json:"polls,omitempty"`
+	// Disrupts lists the members the step takes out of forwarding.
+	Disrupts []string `json:"disrupts,omitempty"`
+	// Downtime is true when the step declared whole-cluster downtime.
+	Downtime bool `json:"downtime,omitempty"`
+	// Note is extra information (skipped because…, backup reference).
+	Note string `json:"note,omitempty"`
+	// Error is the failure text.
+	Error string `json:"error,omitempty"`
 }
 
 // Report is the record of one Executor run: data (JSON-serialisable) that
 // also renders as Markdown with a per-step timeline.
 type Report struct {
-	Cluster     string    `json:"cluster"`
-	Target      string    `json:"target"`
-	Fingerprint string    `json:"fingerprint"`
-	DryRun      bool      `json:"dry_run"`
-	OK          bool      `json:"ok"`
-	Started     time.Time `json:"started"`
-	Finished    time.Time `json:"finished"`
+	// Cluster and Target are the plan's.
+	Cluster string `json:"cluster"`
+	Target  string `json:"target"`
+	// Fingerprint is Plan.Fingerprint.
+	Fingerprint string `json:"fingerprint"`
+	// DryRun is true when nothing was run.
+	DryRun bool `json:"dry_run"`
+	// OK is true when the run ended without error.
+	OK bool `json:"ok"`
+	// Started and Finished bound the run.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
 	// Steps has one entry per plan step, in plan order.
 	Steps []StepReport `json:"steps"`
 	// FinalVersions maps member ID to the version observed at the end.
 	FinalVersions map[string]string `json:"final_versions"`
 	// Downtime is true when a step that declared whole-cluster downtime ran.
 	Downtime bool `json:"downtime"`
-	// StoppedAfter/StoppedBefore say where a stopped run stopped.
-	StoppedAfter  string `json:"stopped_after,omitempty"`
+	// StoppedAfter is the last step done before a stop.
+	StoppedAfter string `json:"stopped_after,omitempty"`
+	// StoppedBefore is the step a stopped run did not start.
 	StoppedBefore string `json:"stopped_before,omitempty"`
 	// Error is the run's error text, empty on success.
 	Error string `json:"error,omitempty"`

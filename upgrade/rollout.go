@@ -27,21 +27,30 @@ type FleetTarget struct {
 
 // FleetResult is one cluster's outcome in a FleetReport.
 type FleetResult struct {
-	Cluster string  `json:"cluster"`
-	Group   string  `json:"group,omitempty"`
-	Canary  bool    `json:"canary,omitempty"`
-	Status  string  `json:"status"` // "done", "failed", "skipped", "not-started"
-	Reason  string  `json:"reason,omitempty"`
-	Report  *Report `json:"report,omitempty"`
+	// Cluster is the cluster's name.
+	Cluster string `json:"cluster"`
+	// Group is the target's topology group (pod, site).
+	Group string `json:"group,omitempty"`
+	// Canary is true for the targets that ran first and alone.
+	Canary bool `json:"canary,omitempty"`
+	// Status is "done", "failed", "skipped" (not approved) or "not-started".
+	Status string `json:"status"`
+	// Reason is the error text of a failed or skipped cluster.
+	Reason string `json:"reason,omitempty"`
+	// Report is the cluster's own run report (nil if it never ran).
+	Report *Report `json:"report,omitempty"`
 }
 
 // FleetReport is the outcome of a Rollout, one entry per target in input
 // order.
 type FleetReport struct {
-	OK       bool          `json:"ok"`
-	Started  time.Time     `json:"started"`
-	Finished time.Time     `json:"finished"`
-	Results  []FleetResult `json:"results"`
+	// OK is true when every target is done.
+	OK bool `json:"ok"`
+	// Started and Finished bound the rollout.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Results has one entry per target, in input order.
+	Results []FleetResult `json:"results"`
 }
 
 // ErrRolloutHalted: the rollout stopped starting clusters (canary failed,

@@ -64,10 +64,14 @@ type Member struct {
 
 // Call is one recorded operation on the fake.
 type Call struct {
-	At     time.Time
-	Op     string // "backup", "install", "install-failed", "failover"
+	// At is when the call was made (virtual time in a synctest bubble).
+	At time.Time
+	// Op is "backup", "install", "install-failed" or "failover".
+	Op string
+	// Member is the member acted on (the target of a failover).
 	Member string
-	Arg    string
+	// Arg is the install's target version.
+	Arg string
 }
 
 // Cluster is a fake upgrade.Cluster. Create it with NewCluster.
