@@ -92,8 +92,11 @@ func explicitVersion(s string) (Version, error) {
 // UpgradePlatform starts the controller-only upgrade to version (selective
 // mode): POST upgrade_platform with async=true, gateway_list="",
 // software_version=version, version=version (aviatrix.md §3, §4). It is a
-// write and is never retried after an ambiguous failure. version must be an
-// explicit Major.Minor.Build. Poll PlatformUpgradeStatus afterwards.
+// write and is never retried after an ambiguous failure: when
+// WriteOutcomeUnknown(err) holds, the upgrade may have started, so poll
+// PlatformUpgradeStatus to find out (the controller hop step does) rather
+// than sending it again. version must be an explicit Major.Minor.Build.
+// Poll PlatformUpgradeStatus afterwards.
 func (c *Client) UpgradePlatform(ctx context.Context, version string) error {
 	v, err := explicitVersion(version)
 	if err != nil {
@@ -235,8 +238,8 @@ func checkImage(s string) error {
 // "UserConnect-" prefix) and cloud_type (an integer sent as a string, see
 // CloudType), answering results.image_version (aviatrix.md §3, §6 step 6;
 // provider goaviatrix/version.go GetCompatibleImageVersion [V]). It is a
-// read: a form POST, or a GET with Config.ReadsViaGET, retried while the
-// controller restarts. Errors: ErrVersion for a malformed softwareVersion
+// read (a form POST, the CID in the body), retried while the controller
+// restarts. Errors: ErrVersion for a malformed softwareVersion
 // or cloudType <= 0 (nothing sent); *APIError for a refusal; ErrProtocol
 // when results has no well-formed image_version.
 func (c *Client) CompatibleImageVersion(ctx context.Context, softwareVersion string, cloudType int) (string, error) {
@@ -303,11 +306,16 @@ func (c *Client) UpgradeGatewayImage(ctx context.Context, names []string, versio
 	return err
 }
 
-// RollbackGateways rolls the named gateways back to the controller's
-// previous version: upgrade_selected_gateway with software_version=
-// "previous" and version=previous (explicit; aviatrix.md §6 Rollback). Only
-// gateways roll back, one HA member at a time (the planner sees to it). The
-// exact meaning of "version" next to software_version=previous is [U].
+// RollbackGateways rolls the named gateways back to previous, which must
+// be the controller's previous version (aviatrix.md §6 Rollback: gateways
+// only, only to previous_version): upgrade_selected_gateway with the
+// explicit version in both software_version and version (never the
+// keyword "previous", whose meaning next to "version" is [U] and which
+// would pick whatever the controller considers previous at send time) and
+// async=true. Only gateways roll back, one HA member at a time (the planner
+// and Member.Rollback see to it). A write; never retried after an
+// ambiguous failure. Errors: ErrInventory (malformed names), ErrVersion
+// (previous not explicit), *APIError.
 func (c *Client) RollbackGateways(ctx context.Context, names []string, previous string) error {
 	if err := checkNames(names); err != nil {
 		return err
@@ -317,7 +325,7 @@ func (c *Client) RollbackGateways(ctx context.Context, names []string, previous 
 		return err
 	}
 	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
-		"gateway_list": {strings.Join(names, ",")}, "software_version": {"previous"}, "version": {v.String()}, "async": {"true"},
+		"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()}, "async": {"true"},
 	}, callOpts{write: true})
 	return err
 }

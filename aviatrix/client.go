@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hitless/hitless/aviatrix/internal/memtransport"
 )
 
 // maxBody bounds a reply; list_vpcs_summary for 10,000 gateways is a few
@@ -27,8 +30,9 @@ const maxBody = 64 << 20
 //
 // Wire behaviour (aviatrix.md §1):
 //   - every action is a form POST to URL+APIPath with "action" and "CID" as
-//     fields (never in the URL), except get_api_token (GET, no CID) and,
-//     with Config.ReadsViaGET, reads;
+//     fields, never in the URL, except get_api_token (a GET without CID).
+//     There is no GET mode for reads: the provider's GETs put the CID in
+//     URLs, which land in access logs (aviatrix.md §7 pitfall 8);
 //   - login is get_api_token, then login with header X-Access-Key, falling
 //     back to a plain login when get_api_token answers return:false;
 //   - a rejected session (ErrSessionExpired) triggers one re-login and one
@@ -36,63 +40,185 @@ const maxBody = 64 << 20
 //   - a restarting controller (ErrRestarting) and transport errors are
 //     retried with exponential backoff for reads, within ctx and
 //     Config.RetryFor; writes are retried only when the controller provably
-//     did not act (a JSON "Valid action required: login"/"RequestRefused"
-//     refusal or an HTTP 503), never after a transport error or a 502;
+//     did not act: a JSON return:false "Valid action required: login" or
+//     "RequestRefused" refusal, or an HTTP 503. Any other failure of a
+//     write (an HTML page, even with HTTP 200; a 502 or 504; a transport
+//     error; an unexpected reply) leaves its outcome unknown
+//     (WriteOutcomeUnknown) and is returned at once, never re-sent;
 //   - ErrBusy, ErrTLS and ordinary refusals are returned at once.
 //
-// Errors never contain the password, the API token, a CID or a URL.
+// Errors never contain the password, the API token, a CID or a URL. The
+// Client itself prints and logs without them (String, GoString,
+// LogValue); they are held in a type that renders "[REDACTED]".
 type Client struct {
-	cfg      Config
+	cfg      Config // Password cleared: it lives in password
+	password secret
 	endpoint string
 	hc       *http.Client
 	log      *slog.Logger
 
 	mu      sync.Mutex
-	cid     string
-	secrets []string // password, API tokens, CIDs (most recent last), for redaction
+	cid     secret
+	secrets []secret // password, API tokens, CIDs (most recent last), for redaction
 	logins  int
 
 	loginMu sync.Mutex // one login at a time
 }
 
+// Redacted is how secrets render.
+const Redacted = "[REDACTED]"
+
+// secret holds a credential: the password, an API token or a CID. The text
+// sits behind a pointer, so even reflection-based printing of a struct
+// holding one (fmt's %+v of unexported fields) shows an address, never the
+// text; String, GoString, LogValue, Format and MarshalText render
+// "[REDACTED]". The zero secret is empty.
+type secret struct{ p *string }
+
+// newSecret holds s as a secret.
+func newSecret(s string) secret { return secret{p: &s} }
+
+// reveal returns the text, for the request that needs it.
+func (s secret) reveal() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
+
+// empty reports whether the secret holds no text.
+func (s secret) empty() bool { return s.reveal() == "" }
+
+// String implements fmt.Stringer: "[REDACTED]".
+func (s secret) String() string { return Redacted }
+
+// GoString implements fmt.GoStringer: "[REDACTED]".
+func (s secret) GoString() string { return Redacted }
+
+// Format implements fmt.Formatter: "[REDACTED]" for every verb.
+func (s secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(Redacted)) }
+
+// LogValue implements slog.LogValuer: "[REDACTED]".
+func (s secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// MarshalText implements encoding.TextMarshaler (JSON too): "[REDACTED]".
+func (s secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
+
+// String renders the client without secrets, e.g.
+// `aviatrix.Client{URL:"https://ctl" APIPath:"/v2/api" Username:"admin"
+// Password:[REDACTED] Session:[REDACTED]}` (Session:none before the first
+// login). %v, %+v and %s use it.
+func (c *Client) String() string {
+	if c == nil {
+		return "aviatrix.Client(nil)"
+	}
+	session := "none"
+	c.mu.Lock()
+	if !c.cid.empty() {
+		session = Redacted
+	}
+	c.mu.Unlock()
+	return fmt.Sprintf("aviatrix.Client{URL:%q APIPath:%q Username:%q Password:%s Session:%s}", c.cfg.URL, c.cfg.apiPath(), c.cfg.Username, Redacted, session)
+}
+
+// GoString renders the client without secrets for %#v (as String).
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer: url, api_path, username and
+// logged_in, never a credential or CID.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("aviatrix.Client(nil)")
+	}
+	c.mu.Lock()
+	in := !c.cid.empty()
+	c.mu.Unlock()
+	return slog.GroupValue(slog.String("url", c.cfg.URL), slog.String("api_path", c.cfg.apiPath()),
+		slog.String("username", c.cfg.Username), slog.Bool("logged_in", in))
+}
+
 // NewClient validates cfg, loads CACertFile if set, and returns a Client.
-// It sends nothing; the first call logs in.
+// It sends nothing; the first call logs in. The HTTP transport follows the
+// rule of Config.Transport; redirects are never followed (a redirect could
+// move the form, and the CID, elsewhere).
 func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		roots := cfg.RootCAs
-		if cfg.CACertFile != "" {
-			pem, err := os.ReadFile(cfg.CACertFile)
-			if err != nil {
-				return nil, fmt.Errorf("%w: CACertFile: %v", ErrConfig, err)
-			}
-			roots = x509.NewCertPool()
-			if !roots.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("%w: CACertFile %s holds no PEM certificate", ErrConfig, cfg.CACertFile)
-			}
+	var roots *x509.CertPool
+	if cfg.CACertFile != "" {
+		pem, err := os.ReadFile(cfg.CACertFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: CACertFile: %v", ErrConfig, err)
 		}
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-		hc = &http.Client{Transport: tr}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%w: CACertFile %s holds no PEM certificate", ErrConfig, cfg.CACertFile)
+		}
+	} else if cfg.RootCAs != nil {
+		roots = cfg.RootCAs
 	}
-	// Never follow redirects: a redirect could move the form (and the CID)
-	// elsewhere.
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	var rt http.RoundTripper
+	switch t := cfg.Transport.(type) {
+	case *memtransport.Transport:
+		rt = t // no connection, no certificate (Validate checked it)
+	case *http.Transport:
+		rt = verifiedClone(t, roots)
+	default: // nil: Validate refuses every other type
+		rt = newTransport(roots)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	pw := newSecret(cfg.Password)
+	cfg.Password = ""
 	return &Client{
 		cfg:      cfg,
+		password: pw,
 		endpoint: strings.TrimSuffix(cfg.URL, "/") + cfg.apiPath(),
-		hc:       &c,
-		log:      log,
-		secrets:  []string{cfg.Password},
+		hc: &http.Client{Transport: rt,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		log:     log,
+		secrets: []secret{pw},
 	}, nil
+}
+
+// newTransport returns a fresh HTTPS transport with the settings of
+// net/http's default transport (proxy from the environment, 30 s dial, 10 s
+// TLS handshake, 90 s idle connections) verifying TLS against roots (nil:
+// the system roots), at least TLS 1.2. It is built from scratch rather than
+// cloned from http.DefaultTransport, which any code in the process could
+// have weakened.
+func newTransport(roots *x509.CertPool) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+	}
+}
+
+// verifiedClone returns a clone of a caller's *http.Transport (accepted by
+// Validate: no InsecureSkipVerify, no own TLS dialer) with verification
+// forced on, roots (when not nil) as its CA pool and at least TLS 1.2.
+func verifiedClone(t *http.Transport, roots *x509.CertPool) *http.Transport {
+	c := t.Clone()
+	if c.TLSClientConfig == nil {
+		c.TLSClientConfig = &tls.Config{}
+	}
+	c.TLSClientConfig.InsecureSkipVerify = false
+	if roots != nil {
+		c.TLSClientConfig.RootCAs = roots
+	}
+	if c.TLSClientConfig.MinVersion < tls.VersionTLS12 {
+		c.TLSClientConfig.MinVersion = tls.VersionTLS12
+	}
+	return c
 }
 
 // Logins returns how many successful logins the client has made (for tests
@@ -143,6 +269,7 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, o c
 		retryFor = DefaultRetryFor
 	}
 	relogged := false
+	var prev error // last failure not caused by ctx
 	for attempt := 1; ; attempt++ {
 		var (
 			env *Envelope
@@ -163,8 +290,13 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, o c
 			return env, nil
 		}
 		if ctx.Err() != nil {
+			// The attempt was cut by ctx: report the last real failure.
+			if prev != nil {
+				err = prev
+			}
 			return nil, c.ctxError(action, ctx, err)
 		}
+		prev = err
 		switch {
 		case errors.Is(err, ErrSessionExpired) && !o.noLogin:
 			c.dropSession(cid)
@@ -188,6 +320,9 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, o c
 			return nil, c.ctxError(action, ctx, err)
 		case <-t.C:
 		}
+		if ctx.Err() != nil { // the deadline fell with the timer: report the real last error
+			return nil, c.ctxError(action, ctx, err)
+		}
 		backoff = min(2*backoff, maxBackoff)
 	}
 }
@@ -200,10 +335,41 @@ func (c *Client) retryable(err error, o callOpts) bool {
 	case !o.write:
 		return errors.Is(err, ErrRestarting) || errors.Is(err, ErrTransport)
 	}
-	// A write: only when the controller provably did not act on it.
+	return notActed(err)
+}
+
+// notActed reports whether a failed write provably was not acted on, so
+// that sending it again cannot repeat it: a JSON return:false refusal
+// "Valid action required: login" or "RequestRefused" with HTTP 200 (the API
+// server refused before dispatching; aviatrix.md §1), or an HTTP 503 (the
+// proxy had no backend to pass the request to).
+func notActed(err error) bool {
 	var ae *APIError
-	if errors.As(err, &ae) && errors.Is(ae, ErrRestarting) {
-		return ae.Status == http.StatusOK || ae.Status == http.StatusServiceUnavailable
+	if !errors.As(err, &ae) || !errors.Is(ae.Kind, ErrRestarting) {
+		return false
+	}
+	return ae.Status == http.StatusServiceUnavailable || (ae.Status == http.StatusOK && !ae.HTML)
+}
+
+// WriteOutcomeUnknown reports whether err, returned by a write (Do with
+// write=true, UpgradePlatform, UpgradeGateways, RollbackGateways,
+// UpgradeGatewayImage), leaves it unknown whether the controller acted on
+// it: a transport error (ErrTransport), an HTML page instead of JSON
+// (APIError.HTML, whatever the HTTP status, 200 included), an HTTP 502 or
+// 504, or a reply that is not the envelope (ErrProtocol). The Client never
+// re-sends such a write; the caller must learn the outcome by reading (the
+// controller hop polls platform_upgrade_status). It is false for nil, for
+// refusals that prove nothing happened (see Client) and for ordinary
+// refusals.
+func WriteOutcomeUnknown(err error) bool {
+	switch {
+	case err == nil, errors.Is(err, ErrTLS), errors.Is(err, ErrConfig), errors.Is(err, ErrVersion),
+		errors.Is(err, ErrUnsupportedVersion), errors.Is(err, ErrInventory):
+		return false
+	case errors.Is(err, ErrTransport), errors.Is(err, ErrProtocol):
+		return true
+	case errors.Is(err, ErrRestarting):
+		return !notActed(err)
 	}
 	return false
 }
@@ -215,7 +381,7 @@ func (c *Client) ctxError(action string, ctx context.Context, last error) error 
 // session returns the current CID, logging in first when there is none.
 func (c *Client) session(ctx context.Context) (string, error) {
 	c.mu.Lock()
-	cid := c.cid
+	cid := c.cid.reveal()
 	c.mu.Unlock()
 	if cid != "" {
 		return cid, nil
@@ -223,7 +389,7 @@ func (c *Client) session(ctx context.Context) (string, error) {
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	c.mu.Lock()
-	cid = c.cid
+	cid = c.cid.reveal()
 	c.mu.Unlock()
 	if cid != "" {
 		return cid, nil
@@ -235,8 +401,8 @@ func (c *Client) session(ctx context.Context) (string, error) {
 func (c *Client) dropSession(cid string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cid == cid {
-		c.cid = ""
+	if c.cid.reveal() == cid {
+		c.cid = secret{}
 	}
 }
 
@@ -249,7 +415,7 @@ func (c *Client) Login(ctx context.Context) error {
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	c.mu.Lock()
-	c.cid = ""
+	c.cid = secret{}
 	c.mu.Unlock()
 	_, err := c.login(ctx)
 	return err
@@ -278,13 +444,13 @@ func (c *Client) login(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if token != "" {
-		c.addSecret(token)
+		c.addSecret(newSecret(token))
 	}
 	hdr := http.Header{}
 	if token != "" {
 		hdr.Set("X-Access-Key", token)
 	}
-	params := url.Values{"username": {c.cfg.Username}, "password": {c.cfg.Password}}
+	params := url.Values{"username": {c.cfg.Username}, "password": {c.password.reveal()}}
 	env, err = c.call(ctx, "login", params, callOpts{noLogin: true, header: hdr})
 	if err != nil {
 		if errors.As(err, &ae) && (ae.Kind == nil || errors.Is(ae.Kind, ErrAuth)) {
@@ -292,7 +458,7 @@ func (c *Client) login(ctx context.Context) (string, error) {
 		}
 		return "", err
 	}
-	if env.cid == "" {
+	if env.cid.empty() {
 		return "", &APIError{Action: "login", Status: http.StatusOK, Reason: "return:true without a CID", Kind: ErrProtocol}
 	}
 	c.addSecret(env.cid)
@@ -301,13 +467,13 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	c.logins++
 	c.mu.Unlock()
 	c.log.DebugContext(ctx, "aviatrix: logged in", "api_token", token != "")
-	return env.cid, nil
+	return env.cid.reveal(), nil
 }
 
 // addSecret remembers a value to redact (the last 16 are kept besides the
 // password).
-func (c *Client) addSecret(s string) {
-	if s == "" {
+func (c *Client) addSecret(s secret) {
+	if s.empty() {
 		return
 	}
 	c.mu.Lock()
@@ -323,8 +489,8 @@ func (c *Client) redact(s string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, sec := range c.secrets {
-		if len(sec) >= 3 {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		if t := sec.reveal(); len(t) >= 3 {
+			s = strings.ReplaceAll(s, t, Redacted)
 		}
 	}
 	return s
@@ -350,7 +516,11 @@ func (c *Client) roundTrip(ctx context.Context, action string, params url.Values
 	method := http.MethodPost
 	var req *http.Request
 	var err error
-	if o.get || (c.cfg.ReadsViaGET && !o.write && !o.noLogin) {
+	if o.get {
+		// get_api_token only. A CID is never put in a URL (access logs).
+		if cid != "" {
+			return nil, fmt.Errorf("%w: %s: refusing to send a CID in a URL", ErrConfig, action)
+		}
 		method = http.MethodGet
 		req, err = http.NewRequestWithContext(rctx, method, c.endpoint+"?"+form.Encode(), nil)
 	} else {

@@ -6,11 +6,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,18 +45,20 @@ func assertNoSecrets(t *testing.T, fake *aviatrixtest.Fake, s string) {
 func TestConfigValidate(t *testing.T) {
 	ok := aviatrix.Config{URL: "https://ctl.example.com", Username: "admin", Password: "pw"}
 	require.NoError(t, ok.Validate())
-	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the refusal is under test
+	insecure := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the refusal is under test
 	for name, mod := range map[string]func(*aviatrix.Config){
-		"empty URL":          func(c *aviatrix.Config) { c.URL = "" },
-		"http":               func(c *aviatrix.Config) { c.URL = "http://ctl" },
-		"path in URL":        func(c *aviatrix.Config) { c.URL = "https://ctl/v2/api" },
-		"user info":          func(c *aviatrix.Config) { c.URL = "https://u:p@ctl" },
-		"api path":           func(c *aviatrix.Config) { c.APIPath = "v2/api" },
-		"no username":        func(c *aviatrix.Config) { c.Username = "" },
-		"no password":        func(c *aviatrix.Config) { c.Password = "" },
-		"two CA sources":     func(c *aviatrix.Config) { c.CACertFile, c.RootCAs = "x.pem", x509.NewCertPool() },
-		"client and CA":      func(c *aviatrix.Config) { c.HTTPClient, c.CACertFile = http.DefaultClient, "x.pem" },
-		"skip verify client": func(c *aviatrix.Config) { c.HTTPClient = insecure },
+		"empty URL":      func(c *aviatrix.Config) { c.URL = "" },
+		"http":           func(c *aviatrix.Config) { c.URL = "http://ctl" },
+		"path in URL":    func(c *aviatrix.Config) { c.URL = "https://ctl/v2/api" },
+		"user info":      func(c *aviatrix.Config) { c.URL = "https://u:p@ctl" },
+		"api path":       func(c *aviatrix.Config) { c.APIPath = "v2/api" },
+		"no username":    func(c *aviatrix.Config) { c.Username = "" },
+		"no password":    func(c *aviatrix.Config) { c.Password = "" },
+		"two CA sources": func(c *aviatrix.Config) { c.CACertFile, c.RootCAs = "x.pem", x509.NewCertPool() },
+		"in-memory and CA": func(c *aviatrix.Config) {
+			c.Transport, c.CACertFile = aviatrixtest.HandlerTransport(http.NotFoundHandler()), "x.pem"
+		},
+		"skip verify":        func(c *aviatrix.Config) { c.Transport = insecure },
 		"negative timeout":   func(c *aviatrix.Config) { c.Timeout = -1 },
 		"bad release action": func(c *aviatrix.Config) { c.ReleaseListAction = "list releases" },
 	} {
@@ -204,17 +204,9 @@ func htmlReply(status int, body string) func(http.ResponseWriter) {
 	}
 }
 
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
-}
-
 func scriptedClient(t *testing.T, h http.Handler) *aviatrix.Client {
 	return newClient(t, aviatrix.Config{URL: "https://ctl.test", Username: "admin", Password: "pw-SECRET",
-		HTTPClient: &http.Client{Transport: handlerTransport{h}}})
+		Transport: aviatrixtest.HandlerTransport(h)})
 }
 
 const vinfo = `{"return":true,"results":{"current_version":"UserConnect-6.6.5545"}}`
@@ -249,7 +241,7 @@ func TestRestartingBoundedByContext(t *testing.T) {
 		assert.Contains(t, err.Error(), "502 Proxy Error")
 		s2 := &scripted{n: map[string]int{}, script: []func(http.ResponseWriter){htmlReply(502, "<html>502 Proxy Error</html>")}}
 		c2 := newClient(t, aviatrix.Config{URL: "https://ctl.test", Username: "a", Password: "p", RetryFor: 10 * time.Minute,
-			HTTPClient: &http.Client{Transport: handlerTransport{s2}}})
+			Transport: aviatrixtest.HandlerTransport(s2)})
 		_, err = c2.VersionInfo(t.Context())
 		require.ErrorIs(t, err, aviatrix.ErrRestarting)
 	})
@@ -287,25 +279,26 @@ func TestWritesNotRetriedBlindly(t *testing.T) {
 	})
 }
 
-type failingTransport struct {
+// dropping is a controller whose every request loses its connection.
+type dropping struct {
 	mu sync.Mutex
 	n  int
 }
 
-func (f *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n++
-	return nil, errors.New("connection reset by peer")
+func (d *dropping) ServeHTTP(http.ResponseWriter, *http.Request) {
+	d.mu.Lock()
+	d.n++
+	d.mu.Unlock()
+	panic(http.ErrAbortHandler)
 }
 
 func TestTransportErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ft := &failingTransport{}
-		c := newClient(t, aviatrix.Config{URL: "https://ctl.test", Username: "a", Password: "p", RetryFor: time.Minute, HTTPClient: &http.Client{Transport: ft}})
+		d := &dropping{}
+		c := newClient(t, aviatrix.Config{URL: "https://ctl.test", Username: "a", Password: "p", RetryFor: time.Minute, Transport: aviatrixtest.HandlerTransport(d)})
 		_, err := c.VersionInfo(t.Context())
 		require.ErrorIs(t, err, aviatrix.ErrTransport)
-		assert.Greater(t, ft.n, 3, "reads (and the login) retried")
+		assert.Greater(t, d.n, 3, "reads (and the login) retried")
 		assert.NotContains(t, err.Error(), "https://")
 	})
 }

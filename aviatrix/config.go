@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/hitless/hitless/aviatrix/internal/memtransport"
 )
 
 // DefaultAPIPath is the controller API endpoint (aviatrix.md §1: "/v2/api";
@@ -53,8 +55,10 @@ type Config struct {
 	// APIPath is the API endpoint path; "" means DefaultAPIPath ("/v2/api").
 	APIPath string
 	// Username and Password are the controller login; both required.
+	// Password is never rendered by String, GoString or LogValue, and is
+	// left out of JSON.
 	Username string
-	Password string
+	Password string `json:"-"`
 	// CACertFile is a PEM bundle with the controller's CA (the controller
 	// ships a self-signed certificate: give that certificate here).
 	// Mutually exclusive with RootCAs. With neither, the system roots are
@@ -62,11 +66,28 @@ type Config struct {
 	CACertFile string
 	// RootCAs is the CA pool to verify the controller with.
 	RootCAs *x509.CertPool
-	// HTTPClient, when set, sends every request (tests inject the fake
-	// controller's in-memory transport with it). It must not be configured
-	// to skip TLS verification, and it excludes CACertFile/RootCAs (its own
-	// transport decides TLS).
-	HTTPClient *http.Client
+	// Transport, when set, replaces the HTTPS transport hitless builds for
+	// itself. hitless owns TLS verification, so only transports whose
+	// verification it can see are accepted (Validate refuses anything else
+	// with ErrConfig):
+	//   - a *http.Transport: the Client uses a clone of it (its proxy,
+	//     dialer, timeouts and connection limits) with TLS verified against
+	//     RootCAs/CACertFile, or its own TLSClientConfig.RootCAs, or the
+	//     system roots, and at least TLS 1.2. Refused when
+	//     TLSClientConfig.InsecureSkipVerify is set, when DialTLS or
+	//     DialTLSContext is set (they replace the handshake hitless
+	//     verifies), or when TLSClientConfig.RootCAs and RootCAs/CACertFile
+	//     are both set. Protocols added with RegisterProtocol are not
+	//     cloned. A nil *http.Transport is refused.
+	//   - an in-memory transport of package aviatrixtest (Fake.Transport,
+	//     aviatrixtest.HandlerTransport): it never opens a connection, so
+	//     there is no certificate to verify. For tests; CACertFile/RootCAs
+	//     are refused with it.
+	// Any other http.RoundTripper (e.g. a wrapper around an *http.Transport
+	// that skips verification) is refused: hitless cannot tell whether it
+	// verifies the controller's certificate. nil (the default) means a
+	// fresh transport that does not depend on http.DefaultTransport.
+	Transport http.RoundTripper
 	// Timeout bounds each HTTP request; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// RetryFor bounds how long a read (or a write the controller refused
@@ -81,11 +102,6 @@ type Config struct {
 	// DefaultReleaseListAction, a hitless convention); "" means the default,
 	// NoReleaseListAction ("-") disables it.
 	ReleaseListAction string
-	// ReadsViaGET sends read actions as GET with the fields in the query
-	// string, as the Terraform provider did. Off by default: the CID would
-	// land in access logs (aviatrix.md §1, §7 pitfall 8). Use it only for a
-	// controller that refuses POST for reads.
-	ReadsViaGET bool
 	// Logger receives debug/warn records (action names, statuses, retry
 	// delays; never URLs, parameters, credentials or CIDs). nil discards.
 	Logger *slog.Logger
@@ -120,10 +136,10 @@ func (c Config) releaseAction() string {
 
 // Validate reports every problem at once, wrapped in ErrConfig: URL not
 // https or with a path/query/user info, APIPath not starting with "/",
-// missing username or password, both CACertFile and RootCAs, HTTPClient
-// together with CACertFile/RootCAs, an HTTPClient whose transport skips TLS
-// verification, negative durations, a malformed ReleaseListAction. It does
-// not read CACertFile (NewClient does).
+// missing username or password, both CACertFile and RootCAs, a Transport
+// that hitless cannot verify TLS with (see Config.Transport), negative
+// durations, a malformed ReleaseListAction. It does not read CACertFile
+// (NewClient does).
 func (c Config) Validate() error {
 	var probs []string
 	if c.URL == "" {
@@ -156,14 +172,7 @@ func (c Config) Validate() error {
 	if c.CACertFile != "" && c.RootCAs != nil {
 		probs = append(probs, "set CACertFile or RootCAs, not both")
 	}
-	if c.HTTPClient != nil {
-		if c.CACertFile != "" || c.RootCAs != nil {
-			probs = append(probs, "HTTPClient excludes CACertFile/RootCAs: configure TLS on its transport")
-		}
-		if t, ok := c.HTTPClient.Transport.(*http.Transport); ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify {
-			probs = append(probs, "HTTPClient skips TLS verification; hitless always verifies (give the controller's CA instead)")
-		}
-	}
+	probs = append(probs, c.transportProblems()...)
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -179,4 +188,42 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(probs, "; "))
 	}
 	return nil
+}
+
+// transportProblems checks Config.Transport against the rule documented
+// there.
+func (c Config) transportProblems() []string {
+	ownCA := c.CACertFile != "" || c.RootCAs != nil
+	switch t := c.Transport.(type) {
+	case nil:
+		return nil
+	case *memtransport.Transport:
+		switch {
+		case t == nil || t.Handler == nil:
+			return []string{"Transport is an in-memory transport without a handler"}
+		case ownCA:
+			return []string{"an in-memory Transport opens no TLS connection: CACertFile/RootCAs do not apply"}
+		}
+		return nil
+	case *http.Transport:
+		if t == nil {
+			return []string{"Transport is a nil *http.Transport"}
+		}
+		var probs []string
+		if tc := t.TLSClientConfig; tc != nil {
+			if tc.InsecureSkipVerify {
+				probs = append(probs, "Transport skips TLS verification (InsecureSkipVerify); hitless always verifies (give the controller's CA with CACertFile or RootCAs)")
+			}
+			if tc.RootCAs != nil && ownCA {
+				probs = append(probs, "set the CA in Transport.TLSClientConfig.RootCAs or in CACertFile/RootCAs, not both")
+			}
+		}
+		//lint:ignore SA1019 the deprecated DialTLS is checked so that it cannot replace the verified handshake
+		if t.DialTLS != nil || t.DialTLSContext != nil {
+			probs = append(probs, "Transport has its own TLS dialer (DialTLS/DialTLSContext): hitless cannot verify the handshake it makes")
+		}
+		return probs
+	default:
+		return []string{fmt.Sprintf("Transport of type %T is not accepted: hitless must see that it verifies TLS (use a *http.Transport, or nil)", c.Transport)}
+	}
 }

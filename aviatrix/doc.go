@@ -21,9 +21,11 @@
 //     (get_compatible_image_version), GatewayUpgradeStatus, Gateways
 //     (list_vpcs_summary, with each gateway's gw_image_name), BackupConfig,
 //     Releases (a hitless convention, see DefaultReleaseListAction),
-//     TaskStatus, plus Do for any other action. TLS is always verified;
-//     credentials, API tokens and CIDs never appear in logs, errors or
-//     events.
+//     TaskStatus, plus Do for any other action. TLS is always verified by
+//     hitless (Config.Transport accepts only a *http.Transport it verifies
+//     with, or aviatrixtest's in-memory transport); credentials, API tokens
+//     and CIDs never appear in logs, errors, events, URLs or the Client's
+//     own String/GoString/LogValue.
 //   - Version / ParseVersion: Major.Minor.Build (Masterminds/semver), a
 //     versionpath.Version, so versionpath.Path and the controller-before-
 //     gateway checks of package versionpath run on it unchanged.
@@ -47,19 +49,36 @@
 //
 // The executor's built-in guard only asks "does some OTHER member still
 // forward?", which a fleet of many pairs always satisfies. The per-pair
-// invariant is therefore applied through upgrade.SafetyChecker: every
-// gateway step's CheckSafe runs Fleet.CheckPairs on the fresh snapshot the
-// executor takes just before the step, refusing it (upgrade.ErrUnsafe)
-// unless each HA set it touches keeps another healthy member (active, or
-// standby in an active-standby pair), and refusing a batch with two members
-// of one set outright (aviatrix.md §6: never both members of an ActiveMesh
-// pair or group at once). The same CheckSafe re-applies the version rules
-// (versionpath.CheckGatewayUpgrade / CheckGatewayRollback; the controller
-// hop's CheckSafe runs versionpath.CheckControllerHop), so hand-written
-// plans built from ControllerHopSteps / GatewayBatchSteps get the same
-// protection. A gateway without an HA peer can only be upgraded by a step
-// that declares downtime (UpgradeRequest.AllowOutage), which the report
-// shows.
+// invariant is therefore the Fleet's upgrade.DisruptionChecker
+// (CheckDisruption = Fleet.CheckPairs): the executor's guard calls it with
+// a fresh snapshot and the union of the members a step, or a batch of
+// grouped steps, disrupts, for every plan (hand-written upgrade.Func steps
+// included) and in dry runs, refusing the step (upgrade.ErrUnsafe) unless
+// each HA set it touches keeps another healthy member (active, or standby
+// in an active-standby pair), and refusing two members of one set
+// outright (aviatrix.md §6: never both members of an ActiveMesh pair or
+// group at once). The steps' own safety checks (upgrade.SafetyChecker)
+// add the version rules: a gateway only to the controller's current
+// version, and only from its previous version or its minor when catching
+// up (versionpath.CheckGatewayUpgrade / CheckGatewayRollback); a
+// controller hop only when every gateway is on the controller's version
+// (versionpath.CheckControllerHop) and only to the next hop of the path
+// (ErrHopSkipped). Hand-written plans built from ControllerHopSteps /
+// GatewayBatchSteps get the same protection, and so do the Members driven
+// directly (Install, Rollback refuse with *PairError, *HopError or
+// versionpath violations before sending); a gateway step re-checks the
+// pair rule on the controller's answer right before it writes. A gateway
+// without an HA peer can only be upgraded by a step that declares downtime
+// (UpgradeRequest.AllowOutage), which the report shows.
+//
+// # Writes whose outcome is unknown
+//
+// The Client never sends a write twice unless the controller proved it did
+// not act (a JSON "Valid action required: login"/"RequestRefused" refusal,
+// or HTTP 503). After an HTML page (even with HTTP 200), a 502/504 or a
+// dropped connection the outcome is unknown (WriteOutcomeUnknown): a
+// gateway step fails; the controller hop polls platform_upgrade_status to
+// learn whether the upgrade started instead.
 //
 // # Plans
 //

@@ -48,6 +48,9 @@ func TestEndToEndSynctest(t *testing.T) {
 		one := []string{"upgrading", "downloading", "installing", "complete"}
 		assert.Equal(t, append([]string{"complete"}, append(append(one, one...), one...)...), fake.StatusHistory("spoke-001"))
 		assert.False(t, rep.Downtime)
+		for _, k := range fake.Calls() {
+			assert.False(t, k.CIDInURL, "no CID in a URL: %s", k.Action)
+		}
 		t.Logf("virtual duration %v, %d steps, %d logins", time.Since(start), len(rep.Steps), fake.Logins())
 	})
 }
@@ -224,7 +227,7 @@ func TestEndToEndRollback(t *testing.T) {
 		}
 		assert.Equal(t, "6.6.5545", fake.GatewayVersion("spoke-002"), "us-west-2 not selected")
 		for _, w := range fake.WriteCalls() {
-			assert.Equal(t, "previous", w.Params["software_version"])
+			assert.Equal(t, "6.6.5224", w.Params["software_version"], "explicit previous version, not the keyword")
 			assert.Equal(t, "6.6.5224", w.Params["version"])
 		}
 		assert.Equal(t, 0, fake.ProbeSummary().LostTicks)

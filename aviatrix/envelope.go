@@ -29,7 +29,7 @@ type Envelope struct {
 	// JSON text). Session reasons have the CID replaced by [REDACTED].
 	Reason string
 
-	cid string
+	cid secret
 }
 
 // Markers of a reply that is not the envelope but a restarting controller
@@ -69,8 +69,10 @@ func looksHTML(body []byte) bool {
 //
 // It returns the envelope and nil for return:true. Otherwise the error is an
 // *APIError whose Kind says what to do:
-//   - HTML bodies (e.g. "502 Proxy Error", "503 Service Unavailable") and
-//     HTTP 502/503/504: ErrRestarting;
+//   - HTML bodies (e.g. "502 Proxy Error", "503 Service Unavailable"),
+//     whatever the status, and HTTP 502/503/504: ErrRestarting, with
+//     APIError.HTML set for HTML bodies (for a write, an HTML page leaves
+//     it unknown whether the controller acted: WriteOutcomeUnknown);
 //   - reasons "Valid action required: login" / "RequestRefused":
 //     ErrRestarting;
 //   - "CID is invalid", "Invalid session. Please login again.",
@@ -84,8 +86,8 @@ func looksHTML(body []byte) bool {
 // check_task_status read its reason). DecodeEnvelope never panics, whatever
 // the input.
 func DecodeEnvelope(action string, status int, body []byte) (*Envelope, error) {
-	if looksHTML(body) || status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout {
-		return nil, &APIError{Action: action, Status: status, Reason: htmlReason(status, body), Kind: ErrRestarting}
+	if html := looksHTML(body); html || status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout {
+		return nil, &APIError{Action: action, Status: status, Reason: htmlReason(status, body), Kind: ErrRestarting, HTML: html}
 	}
 	if status == http.StatusUnauthorized || status == http.StatusForbidden {
 		return nil, &APIError{Action: action, Status: status, Reason: http.StatusText(status), Kind: ErrAuth}
@@ -107,8 +109,8 @@ func DecodeEnvelope(action string, status int, body []byte) (*Envelope, error) {
 	if len(w.Results) > 0 && string(w.Results) != "null" {
 		env.Results = w.Results
 	}
-	if w.CID != nil {
-		env.cid = string(*w.CID)
+	if w.CID != nil && *w.CID != "" {
+		env.cid = newSecret(string(*w.CID))
 	}
 	env.Reason = sessionExpiredRE.ReplaceAllString(env.Reason, "Session [REDACTED] expired")
 	if status != http.StatusOK {

@@ -89,7 +89,74 @@ var (
 	// unless the request sets AllowOutage, which puts each such gateway in a
 	// batch of its own whose step declares downtime.
 	ErrOutage = errors.New("aviatrix: gateway has no HA peer: its upgrade is an outage")
+	// ErrPairUnsafe: disrupting the named gateways would take two members
+	// of one HA set (pair or group) at once, or leave a set they touch
+	// without another healthy member (aviatrix.md §6 step 4: "never put
+	// both members of an ActiveMesh pair or group in the same batch").
+	// Returned as a *PairError by Fleet.CheckPairs / CheckDisruption, by a
+	// gateway Member's Install and Rollback, and by a gateway step right
+	// before it writes; it also matches upgrade.ErrUnsafe.
+	ErrPairUnsafe = errors.New("aviatrix: unsafe for an HA set")
+	// ErrHopSkipped: a controller hop is not the next hop of the documented
+	// path from the controller's current version: versionpath.Path over
+	// the release catalog is not exactly [target], so the hop would skip a
+	// minor or leave the current minor before its latest build
+	// (aviatrix.md §2: minors are sequential, multi-hop upgrades are not
+	// supported). *HopError; nothing is sent.
+	ErrHopSkipped = errors.New("aviatrix: controller hop is not the next hop of the upgrade path")
 )
+
+// PairError lists every HA set (pair or group) that disrupting Gateways
+// would leave unprotected (see ErrPairUnsafe). It matches ErrPairUnsafe and
+// upgrade.ErrUnsafe.
+type PairError struct {
+	// Gateways are the gateways whose disruption was checked, as given.
+	Gateways []string
+	// Problems says what is wrong, one entry per failing set or unknown
+	// gateway, e.g. "HA set of spoke-001: spoke-001 and spoke-001-hagw in
+	// one batch (never both members of a pair or group at once)" or
+	// "HA set of spoke-002: no other member would forward: spoke-002 is down
+	// (healthy=false)".
+	Problems []string
+}
+
+// Error renders `aviatrix: <problem>; <problem>…`.
+func (e *PairError) Error() string { return "aviatrix: " + strings.Join(e.Problems, "; ") }
+
+// Is matches ErrPairUnsafe and upgrade.ErrUnsafe.
+func (e *PairError) Is(target error) bool {
+	return target == ErrPairUnsafe || target == upgrade.ErrUnsafe
+}
+
+// HopError reports a controller hop that is not the next hop of the upgrade
+// path (ErrHopSkipped).
+type HopError struct {
+	// From is the controller's current version; To the hop's target.
+	From, To string
+	// Path is the path versionpath.Path found from From to To over the
+	// catalog (more than one hop), or nil when there is none.
+	Path []string
+	// Err is the path error (a *versionpath.PathError: ErrMissingMinor,
+	// ErrNotInCatalog…) when there is no path, else nil.
+	Err error
+}
+
+// Error renders the hop and either the path it skips or why there is none.
+func (e *HopError) Error() string {
+	s := fmt.Sprintf("aviatrix: controller hop %s -> %s is not the next hop of the upgrade path", e.From, e.To)
+	if e.Err != nil {
+		return s + ": " + e.Err.Error()
+	}
+	return s + " (the path is " + strings.Join(e.Path, " -> ") + "; one hop at a time)"
+}
+
+// Unwrap returns ErrHopSkipped and Err.
+func (e *HopError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrHopSkipped}
+	}
+	return []error{ErrHopSkipped, e.Err}
+}
 
 // APIError is a return:false reply (or an HTTP-level failure) for one
 // action. Reason is the controller's text with every known secret redacted
@@ -107,6 +174,12 @@ type APIError struct {
 	Reason string
 	// Kind is the category (may be nil for an ordinary refusal).
 	Kind error
+	// HTML is true when the reply was an HTML page instead of JSON (a
+	// proxy or maintenance page while the controller restarts), whatever
+	// its HTTP status. For a write it means the outcome is unknown: the
+	// request may have reached the controller before the page was served,
+	// so the Client never re-sends it (see WriteOutcomeUnknown).
+	HTML bool
 }
 
 // Error renders `aviatrix: <action>: <reason>`.

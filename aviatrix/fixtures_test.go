@@ -26,7 +26,7 @@ func TestFixturesDecode(t *testing.T) {
 		env, err := DecodeEnvelope("login", 200, fixture(t, "login-response-ha-test.json"))
 		require.NoError(t, err)
 		assert.True(t, env.Return)
-		assert.Equal(t, "mycid", env.cid)
+		assert.Equal(t, "mycid", env.cid.reveal())
 	})
 	t.Run("get_api_token reply", func(t *testing.T) {
 		env, err := DecodeEnvelope("get_api_token", 200, fixture(t, "get_api_token-response-ha-test.json"))

@@ -102,6 +102,7 @@ type Fleet struct {
 	setOf   map[string]int // gateway name -> index in sets
 	gwIdx   map[string]int // gateway name -> index in inv.Gateways
 	members []upgrade.Member
+	snapIdx map[string]int // member ID -> index in members, which is its index in the Fleet's snapshots
 
 	mu       sync.Mutex
 	lastInfo VersionInfo         // from the latest Observe
@@ -162,6 +163,10 @@ func NewFleet(c *Client, inv *Inventory, opts FleetOptions) (*Fleet, error) {
 	for _, n := range names {
 		f.members = append(f.members, &gatewayMember{f: f, name: n})
 	}
+	f.snapIdx = make(map[string]int, len(f.members))
+	for i, m := range f.members {
+		f.snapIdx[m.ID()] = i
+	}
 	f.lastInfo = f.inv.Controller
 	return f, nil
 }
@@ -189,6 +194,15 @@ func (f *Fleet) SetOf(name string) (HASet, bool) {
 		return HASet{}, false
 	}
 	return f.sets[i], true
+}
+
+// member returns the state of member id in s: in O(1) for the Fleet's own
+// snapshots (members in Members order), by a scan otherwise.
+func (f *Fleet) member(s upgrade.Snapshot, id string) (upgrade.MemberState, bool) {
+	if i, ok := f.snapIdx[id]; ok && i < len(s.Members) && s.Members[i].ID == id {
+		return s.Members[i], true
+	}
+	return s.Member(id)
 }
 
 // Client returns the fleet's client (nil for a planning-only fleet).
@@ -418,7 +432,7 @@ func (f *Fleet) PreCheck(ctx context.Context) error {
 func (f *Fleet) versionFleet(s upgrade.Snapshot, only []string) (versionpath.Fleet, error) {
 	var errs []error
 	var vf versionpath.Fleet
-	ctl, ok := s.Member(ControllerID)
+	ctl, ok := f.member(s, ControllerID)
 	if !ok {
 		return vf, errors.New("snapshot has no controller")
 	}
@@ -458,7 +472,7 @@ func (f *Fleet) versionFleet(s upgrade.Snapshot, only []string) (versionpath.Fle
 		}
 	} else {
 		for _, n := range only {
-			m, ok := s.Member(n)
+			m, ok := f.member(s, n)
 			if !ok {
 				errs = append(errs, fmt.Errorf("gateway %s is not in the snapshot", n))
 				continue
@@ -469,25 +483,23 @@ func (f *Fleet) versionFleet(s upgrade.Snapshot, only []string) (versionpath.Fle
 	return vf, errors.Join(errs...)
 }
 
-// CheckPairs is the per-HA-set availability guard, used by every Aviatrix
-// step through upgrade.SafetyChecker. It returns nil when disrupting names
-// (gateway names; ControllerID is ignored) leaves, in every HA set they
-// touch, at least one other member that is healthy and active (or standby,
-// in an active-standby pair), and no batch holds two members of one set
-// (aviatrix.md §6 step 4: "Never put both members of an ActiveMesh pair or
-// group in the same batch"). Otherwise the error lists every failing set.
-// A standalone gateway always fails it: its upgrade is an outage, which a
-// step must declare (upgrade.DowntimeDeclarer) to bypass the guard.
+// CheckPairs is the per-HA-set availability guard. It returns nil when
+// disrupting names (gateway names; ControllerID is ignored, duplicates
+// count once) leaves, in every HA set they touch, at least one other member
+// that is healthy and active (or standby, in an active-standby pair), and
+// no two members of one set are disrupted together (aviatrix.md §6 step 4:
+// "Never put both members of an ActiveMesh pair or group in the same
+// batch"). Otherwise it returns a *PairError (ErrPairUnsafe,
+// upgrade.ErrUnsafe) listing every failing set. A standalone gateway always
+// fails it: its upgrade is an outage, which a step must declare
+// (upgrade.DowntimeDeclarer) to be left out of the guard. It is the
+// Fleet's upgrade.DisruptionChecker (CheckDisruption).
 func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
-	states := make(map[string]upgrade.MemberState, len(s.Members))
-	for _, m := range s.Members {
-		states[m.ID] = m
-	}
-	disrupted := map[string]bool{}
+	disrupted := make(map[string]bool, len(names))
 	touched := map[int][]string{}
 	var probs []string
 	for _, n := range names {
-		if n == ControllerID {
+		if n == ControllerID || disrupted[n] {
 			continue
 		}
 		i, ok := f.setOf[n]
@@ -497,6 +509,9 @@ func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
 		}
 		disrupted[n] = true
 		touched[i] = append(touched[i], n)
+	}
+	if len(touched) == 0 && len(probs) == 0 {
+		return nil
 	}
 	keys := make([]int, 0, len(touched))
 	for i := range touched {
@@ -515,7 +530,7 @@ func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
 			if disrupted[m] {
 				continue
 			}
-			st, seen := states[m]
+			st, seen := f.member(s, m)
 			if seen && st.Healthy && (st.Role == upgrade.RoleActive || st.Role == upgrade.RoleStandby) {
 				ok = true
 				break
@@ -535,9 +550,20 @@ func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
 		}
 	}
 	if len(probs) > 0 {
-		return errors.New(strings.Join(probs, "; "))
+		return &PairError{Gateways: slices.Clone(names), Problems: probs}
 	}
 	return nil
+}
+
+// CheckDisruption implements upgrade.DisruptionChecker with CheckPairs. The
+// executor's availability guard calls it with a fresh snapshot and the
+// union of the members a step, or a batch of grouped steps, disrupts, for
+// every plan, hand-written ones included (upgrade.Func steps too), and in
+// dry runs on the snapshot taken at the start; an error refuses the step
+// with upgrade.ErrUnsafe before anything is sent. Steps that declare
+// downtime (AllowOutage) are left out of the union by the executor.
+func (f *Fleet) CheckDisruption(s upgrade.Snapshot, members []string) error {
+	return f.CheckPairs(s, members)
 }
 
 // controllerMember is the controller as an upgrade.Member.
@@ -553,12 +579,34 @@ func (m *controllerMember) Status(ctx context.Context) (upgrade.MemberState, err
 
 // Install implements upgrade.Member: it starts upgrade_platform to target
 // and returns (Client.UpgradePlatform). Plans use the full controller hop
-// step instead (poll, log in again, confirm).
+// step instead (poll, log in again, confirm). Before sending it reads the
+// controller and the gateways and refuses, sending nothing: a target that
+// is not the next hop of the upgrade path over the inventory's releases
+// plus the controller's latest build (*HopError, ErrHopSkipped), and a hop
+// while any gateway is off the controller's version or the target is below
+// it (versionpath.Violations: ErrGatewayNotConverged, ErrGatewayAhead,
+// ErrControllerRollback). A target equal to the current version is a no-op.
 func (m *controllerMember) Install(ctx context.Context, target string) error {
-	if err := m.f.needClient(); err != nil {
+	f := m.f
+	if err := f.needClient(); err != nil {
 		return err
 	}
-	return m.f.c.UpgradePlatform(ctx, target)
+	next, err := explicitVersion(target)
+	if err != nil {
+		return err
+	}
+	info, gws, err := f.read(ctx, callOpts{})
+	if err != nil {
+		return err
+	}
+	if sameVersion(info.Current, next.String()) {
+		return nil
+	}
+	s := f.snapshot(info, gws)
+	if err := f.checkControllerHop(s, next, nil); err != nil {
+		return fmt.Errorf("controller install %s: %w", next, err)
+	}
+	return f.c.UpgradePlatform(ctx, next.String())
 }
 
 // gatewayMember is one gateway as an upgrade.Member.
@@ -576,29 +624,80 @@ func (m *gatewayMember) Status(ctx context.Context) (upgrade.MemberState, error)
 }
 
 // Install implements upgrade.Member: upgrade_selected_gateway for this
-// gateway (Client.UpgradeGateways); target must be the controller's current
-// version.
+// gateway (Client.UpgradeGateways). As defence in depth (a Member can be
+// driven without the executor's guard) it first observes the fleet and
+// refuses, sending nothing: when its HA peer(s) would not keep the set
+// forwarding, or it has none (*PairError, ErrPairUnsafe); when target is
+// not the controller's current version, the gateway is ahead of the
+// controller, or too far behind to catch up (versionpath.Violations:
+// ErrGatewayTarget, ErrGatewayAhead, ErrGatewayNotConverged).
 func (m *gatewayMember) Install(ctx context.Context, target string) error {
-	if err := m.f.needClient(); err != nil {
+	f := m.f
+	if err := f.needClient(); err != nil {
 		return err
 	}
-	return m.f.c.UpgradeGateways(ctx, []string{m.name}, target)
-}
-
-// Rollback implements upgrade.RollbackMember: back to the controller's
-// previous version (Client.RollbackGateways).
-func (m *gatewayMember) Rollback(ctx context.Context) error {
-	if err := m.f.needClient(); err != nil {
-		return err
-	}
-	info, err := m.f.c.VersionInfo(ctx)
+	tv, err := explicitVersion(target)
 	if err != nil {
 		return err
 	}
-	if info.Previous == "" {
+	s, err := f.Observe(ctx)
+	if err != nil {
+		return err
+	}
+	only := []string{m.name}
+	if err := f.CheckPairs(s, only); err != nil {
+		return fmt.Errorf("gateway %s install: %w", m.name, err)
+	}
+	if err := f.checkGatewayVersions(s, opUpgrade, tv, only); err != nil {
+		return fmt.Errorf("gateway %s install: %w", m.name, err)
+	}
+	return f.c.UpgradeGateways(ctx, only, tv.String())
+}
+
+// Rollback implements upgrade.RollbackMember: back to the controller's
+// previous version, sent explicitly (Client.RollbackGateways). Like
+// Install it observes the fleet first and refuses, sending nothing: when
+// its HA peer(s) would not keep the set forwarding (*PairError,
+// ErrPairUnsafe); when the controller reports no previous version
+// (versionpath.ErrNoPrevious); when the gateway is not above the previous
+// version (versionpath.ErrNotRollback: nothing to roll back).
+func (m *gatewayMember) Rollback(ctx context.Context) error {
+	f := m.f
+	if err := f.needClient(); err != nil {
+		return err
+	}
+	s, err := f.Observe(ctx)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	prev := f.lastInfo.Previous
+	f.mu.Unlock()
+	if prev == "" {
 		return fmt.Errorf("gateway %s rollback: %w", m.name, versionpath.ErrNoPrevious)
 	}
-	return m.f.c.RollbackGateways(ctx, []string{m.name}, info.Previous)
+	pv, err := explicitVersion(prev)
+	if err != nil {
+		return fmt.Errorf("gateway %s rollback: controller previous version: %w", m.name, err)
+	}
+	only := []string{m.name}
+	if err := f.CheckPairs(s, only); err != nil {
+		return fmt.Errorf("gateway %s rollback: %w", m.name, err)
+	}
+	if err := f.checkGatewayVersions(s, opRollback, pv, only); err != nil {
+		return fmt.Errorf("gateway %s rollback: %w", m.name, err)
+	}
+	if st, _ := s.Member(m.name); !newerThan(st.Version, pv) {
+		return fmt.Errorf("gateway %s rollback: %w", m.name, versionpath.Violations{{Rule: versionpath.RuleControllerFirst,
+			Kind: versionpath.ErrNotRollback, Party: versionpath.PartyGateway, Name: m.name, Have: st.Version, Want: "> " + pv.String(), Target: pv.String()}})
+	}
+	return f.c.RollbackGateways(ctx, only, pv.String())
+}
+
+// newerThan reports whether version text a parses and is above v.
+func newerThan(a string, v Version) bool {
+	av, err := ParseVersion(a)
+	return err == nil && av.Compare(v) > 0
 }
 
 func (f *Fleet) memberStatus(ctx context.Context, id string) (upgrade.MemberState, error) {

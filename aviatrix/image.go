@@ -83,7 +83,8 @@ type imageKey struct {
 // version and reports its target image (gw_image_name); then a health gate.
 // Batches come from the shared batch builder: HA/secondary members first,
 // one member of an HA pair or group at a time, each step guarded by the
-// per-set CheckPairs (another member of the set must forward); gateways
+// per-set CheckPairs (the Fleet's upgrade.DisruptionChecker: another
+// member of the set must forward); gateways
 // without an HA peer only with AllowOutage (downtime declared), always in
 // batches of one (AVX-36880).
 //
@@ -356,7 +357,8 @@ func (f *Fleet) cloudOf(name string) CloudType {
 // version, which they must already run — for hand-written plans; images
 // is as ImageRequest.Images (nil: ask the controller at run time) and k
 // numbers the batch in step IDs. See PlanImageUpgrade. The per-set guard
-// (CheckPairs) refuses a batch holding two members of one HA set, or a
+// (CheckPairs, the Fleet's upgrade.DisruptionChecker) refuses a batch
+// holding two members of one HA set, or a
 // gateway without an HA peer (hand-written steps never declare downtime).
 func (f *Fleet) GatewayImageSteps(version string, images map[int]string, k int, names ...string) []upgrade.Step {
 	return f.imageSteps(version, maps.Clone(images), k, batch{names: names}, names)
@@ -366,8 +368,11 @@ func (f *Fleet) GatewayImageSteps(version string, images map[int]string, k int, 
 //
 //  1. "image@<v>/bNNN-<hash>": disrupts the batch's remaining gateways.
 //     Safety check (upgrade.SafetyChecker, on the executor's fresh
-//     snapshot): CheckPairs, v is the controller's current version, and
-//     every gateway of the batch runs it. Run: re-read the controller; per
+//     snapshot): v is the controller's current version, and every gateway
+//     of the batch runs it; the per-HA-set rule is the Fleet's
+//     upgrade.DisruptionChecker (CheckPairs), applied by the executor's
+//     guard. Run: re-read the controller and, except for outage steps,
+//     re-apply CheckPairs to that read (*PairError); per
 //     gateway, resolve its target image (images, or the controller's
 //     compatible image), skip it when already there (or wait for an image
 //     upgrade already running), otherwise upgrade_selected_gateway with
@@ -395,7 +400,7 @@ func (f *Fleet) imageSteps(v string, images map[int]string, k int, b batch, rem 
 		StepID:           id,
 		Desc:             desc,
 		Members:          names,
-		Do:               func(ctx context.Context) error { return f.runImages(ctx, names, v, images) },
+		Do:               func(ctx context.Context) error { return f.runImages(ctx, names, v, images, b.outage) },
 		WholeClusterDown: b.outage,
 		Check: func(ctx context.Context) (bool, error) {
 			if err := f.needClient(); err != nil {
@@ -421,10 +426,10 @@ func (f *Fleet) imageSteps(v string, images map[int]string, k int, b batch, rem 
 			return true, nil
 		},
 		Safe: func(s upgrade.Snapshot) error {
-			errs := []error{f.CheckPairs(s, names)}
+			var errs []error
 			vf, err := f.versionFleet(s, names)
 			if err != nil {
-				return errors.Join(append(errs, err)...)
+				return err
 			}
 			tv, err := ParseVersion(v)
 			switch {
@@ -448,7 +453,7 @@ func (f *Fleet) imageSteps(v string, images map[int]string, k int, b batch, rem 
 		G: upgrade.Gate{Name: "gateway images on " + v, Timing: f.timing.Verify, Check: func(s upgrade.Snapshot) error {
 			var miss []string
 			for _, n := range names {
-				m, ok := s.Member(n)
+				m, ok := f.member(s, n)
 				if !ok {
 					miss = append(miss, n+" not observed")
 					continue
@@ -494,7 +499,7 @@ func (f *Fleet) describeImages(images map[int]string, names []string) string {
 
 // runImages kicks and polls one image batch (aviatrix.md §4 Gateways, §6
 // step 6).
-func (f *Fleet) runImages(ctx context.Context, names []string, v string, images map[int]string) error {
+func (f *Fleet) runImages(ctx context.Context, names []string, v string, images map[int]string, outage bool) error {
 	if err := f.needClient(); err != nil {
 		return err
 	}
@@ -507,6 +512,11 @@ func (f *Fleet) runImages(ctx context.Context, names []string, v string, images 
 	// bypass the executor's guard and safety check).
 	if !sameVersion(info.Current, v) {
 		return fmt.Errorf("gateways %s: image upgrade at software version %s, but the controller runs %q: %w", listNames(names), v, info.Current, versionpath.ErrGatewayTarget)
+	}
+	if !outage {
+		if err := f.CheckPairs(f.snapshot(info, gws), names); err != nil {
+			return fmt.Errorf("gateways %s: %w", listNames(names), err)
+		}
 	}
 	targets := make(map[string]string, len(names))
 	staleFail := map[string]bool{}

@@ -473,12 +473,12 @@ func TestCompatibleImageVersion(t *testing.T) {
 	assert.ErrorIs(t, c.UpgradeGatewayImage(t.Context(), []string{"spoke-001"}, "6.6", awsImage), aviatrix.ErrVersion)
 	assert.Len(t, fake.Calls(), n)
 
-	// With ReadsViaGET the read goes as a GET.
-	cfg := fake.ClientConfig()
-	cfg.ReadsViaGET = true
-	img, err = newClient(t, cfg).CompatibleImageVersion(t.Context(), "6.6.5545", 1)
-	require.NoError(t, err)
-	assert.Equal(t, awsImage, img)
-	calls = fake.Calls()
-	assert.Equal(t, "GET", calls[len(calls)-1].Method)
+	// Every call but get_api_token is a POST; no CID ever rides in a URL
+	// (Config.ReadsViaGET is gone: aviatrix.md §7 pitfall 8).
+	for _, k := range fake.Calls() {
+		assert.False(t, k.CIDInURL, k.Action)
+		if k.Action != "get_api_token" {
+			assert.Equal(t, "POST", k.Method, k.Action)
+		}
+	}
 }

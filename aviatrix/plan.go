@@ -2,8 +2,8 @@ package aviatrix
 
 import (
 	"fmt"
-	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hitless/hitless/upgrade"
@@ -44,7 +44,12 @@ type UpgradeRequest struct {
 	// a gateway refuses the plan (versionpath.ErrGatewayNotConverged): the
 	// documented pre-check is that every gateway already equals the
 	// controller (aviatrix.md §6 step 1; a controller on 6.5.300 with
-	// gateways rolled back to 6.5.200 "needs support").
+	// gateways rolled back to 6.5.200 "needs support"). With it, only
+	// gateways on the controller's previous version (the state right after
+	// a controller hop) or in the controller's current minor (builds can be
+	// skipped) are caught up; a gateway further behind would skip minors
+	// and still refuses the plan with versionpath.ErrGatewayNotConverged.
+	// The gateway steps' safety checks apply the same limit at run time.
 	CatchUp bool `json:"catch_up,omitempty"`
 }
 
@@ -114,21 +119,85 @@ type batch struct {
 	outage bool
 }
 
+// stepKey is the stable suffix of a batch's step IDs, "bNNN-hhhhhhhh": the
+// 1-based batch index k (at least three digits) and the FNV-1a 32-bit hash
+// (hash/fnv) of the batch's full composition, each name followed by ','.
+// Built without fmt: a plan of 10,000 gateways has tens of thousands.
+func (b batch) stepKey(k int) string {
+	h := uint32(2166136261)
+	for _, n := range b.names {
+		for i := 0; i < len(n); i++ {
+			h ^= uint32(n[i])
+			h *= 16777619
+		}
+		h ^= ','
+		h *= 16777619
+	}
+	var buf [32]byte
+	out := append(buf[:0], 'b')
+	switch {
+	case k < 0:
+		out = fmt.Appendf(out, "%03d", k)
+	case k < 10:
+		out = append(out, '0', '0')
+	case k < 100:
+		out = append(out, '0')
+	}
+	if k >= 0 {
+		out = strconv.AppendInt(out, int64(k), 10)
+	}
+	out = append(out, '-')
+	const hexDigits = "0123456789abcdef"
+	for sh := 28; sh >= 0; sh -= 4 {
+		out = append(out, hexDigits[(h>>sh)&0xf])
+	}
+	return string(out)
+}
+
 // plannable parses a version the planner will act on: explicit build, no
 // tag, not 8.x.
 func plannable(what, s string) (Version, error) {
-	v, err := ParseVersion(s)
+	v, err := plannableText(s)
 	if err != nil {
 		return Version{}, fmt.Errorf("%s: %w", what, err)
 	}
+	return v, nil
+}
+
+// plannableText is plannable without the "what" prefix on errors.
+func plannableText(s string) (Version, error) {
+	v, err := ParseVersion(s)
+	if err != nil {
+		return Version{}, err
+	}
 	if v.Tag() != "" {
-		return Version{}, fmt.Errorf("%s: %w", what, &VersionError{Input: s, Err: ErrUnsupportedVersion,
-			Reason: "tagged minors (e.g. 6.3-patch.2309) have no documented order; out of scope (6.5–7.2)"})
+		return Version{}, &VersionError{Input: s, Err: ErrUnsupportedVersion,
+			Reason: "tagged minors (e.g. 6.3-patch.2309) have no documented order; out of scope (6.5–7.2)"}
 	}
 	if !v.HasBuild() {
-		return Version{}, fmt.Errorf("%s: %w", what, &VersionError{Input: s, Err: ErrVersion, Reason: "no build number"})
+		return Version{}, &VersionError{Input: s, Err: ErrVersion, Reason: "no build number"}
 	}
 	return v, nil
+}
+
+// versionCache parses each distinct version text once: a fleet of 10,000
+// gateways runs a handful of versions.
+type versionCache map[string]parsedVersion
+
+// parsedVersion is one versionCache entry: the parse result of a text.
+type parsedVersion struct {
+	v   Version
+	err error
+}
+
+// plannable is plannableText, cached.
+func (c versionCache) plannable(s string) (Version, error) {
+	if r, ok := c[s]; ok {
+		return r.v, r.err
+	}
+	v, err := plannableText(s)
+	c[s] = parsedVersion{v, err}
+	return v, err
 }
 
 // PlanUpgrade plans the selective upgrade of the fleet as documented
@@ -160,8 +229,11 @@ func (f *Fleet) PlanUpgrade(req UpgradeRequest) (*Plan, error) {
 // time) with the controller going to target, planned from the versions in
 // s (e.g. a fresh Observe after a crash), with CatchUp set: gateways behind
 // the controller (as after a crash between a controller hop and its
-// gateway batches) are upgraded to the controller's version first. It returns the upgrade.Plan of
-// PlanUpgrade.
+// gateway batches) are upgraded to the controller's version first, within
+// the catch-up limit of UpgradeRequest.CatchUp (on the controller's
+// previous version, as last read, or in its current minor; anything
+// further behind refuses the plan with versionpath.ErrGatewayNotConverged).
+// It returns the upgrade.Plan of PlanUpgrade.
 func (f *Fleet) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 	info := f.inv.Controller
 	f.mu.Lock()
@@ -196,6 +268,8 @@ func (f *Fleet) versions(s *upgrade.Snapshot) map[string]string {
 	return out
 }
 
+// planUpgrade is PlanUpgrade from controller info and gateway versions gwv
+// (name -> version text), shared with Fleet.Plan.
 func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req UpgradeRequest) (*Plan, error) {
 	what := "upgrade"
 	if req.Target != "" {
@@ -212,13 +286,14 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 			prev = pv
 		}
 	}
-	// Gateway versions.
+	// Gateway versions (each distinct text parsed once).
 	names := f.gatewayNames()
+	cache := versionCache{}
 	vf := versionpath.Fleet{ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(names))}
 	for _, n := range names {
-		v, err := plannable("gateway "+n, gwv[n])
+		v, err := cache.plannable(gwv[n])
 		if err != nil {
-			probs = append(probs, err)
+			probs = append(probs, fmt.Errorf("gateway %s: %w", n, err))
 			continue
 		}
 		vf.Gateways[n] = v
@@ -280,34 +355,44 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 
 	// Simulate the run and check the controller-before-gateway rules at
 	// every hop (versionpath), all problems at once.
-	selected := map[string]bool{}
+	selected := make(map[string]bool, len(vf.Gateways))
+	selNames := make([]string, 0, len(vf.Gateways))
 	for _, b := range batches {
 		for _, n := range b.names {
-			selected[n] = true
+			if !selected[n] {
+				selected[n] = true
+				selNames = append(selNames, n)
+			}
 		}
 	}
+	slices.Sort(selNames)
 	sim := versionpath.Fleet{Controller: cur, ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(vf.Gateways))}
 	for n, v := range vf.Gateways {
 		sim.Gateways[n] = v
 	}
-	selNames := make([]string, 0, len(selected))
-	for n := range selected {
-		selNames = append(selNames, n)
-	}
-	slices.Sort(selNames)
-	need := []map[string]bool{{}}
+	// Phase 0 (no controller hop) catches up the selected gateways behind
+	// the controller, within the catch-up limit (catchUp: on the
+	// controller's previous version or in its minor). Every later phase
+	// moves every selected gateway.
+	catching := map[string]bool{}
 	for _, n := range selNames {
-		if v, ok := sim.Gateways[n]; ok && v.Compare(cur) < 0 {
-			if !req.CatchUp {
-				probs = append(probs, fmt.Errorf("gateway %s runs %s, not the controller's %s: %w (aviatrix.md §6 step 1; UpgradeRequest.CatchUp upgrades it to the controller's version first)", n, v, cur, versionpath.ErrGatewayNotConverged))
-				continue
-			}
-			if err := versionpath.CheckGatewayUpgrade(sim, n, cur); err != nil {
-				probs = append(probs, err)
-			}
-			need[0][n] = true
-			sim.Gateways[n] = cur
+		v, ok := sim.Gateways[n]
+		if !ok || v.Compare(cur) >= 0 {
+			continue
 		}
+		if !req.CatchUp {
+			probs = append(probs, fmt.Errorf("gateway %s runs %s, not the controller's %s: %w (aviatrix.md §6 step 1; UpgradeRequest.CatchUp upgrades it to the controller's version first)", n, v, cur, versionpath.ErrGatewayNotConverged))
+			continue
+		}
+		if vio := catchUp(cur, prev, n, v); vio != nil {
+			probs = append(probs, fmt.Errorf("gateway %s is too far behind the controller to catch up in one upgrade: %w", n, versionpath.Violations{vio}))
+			continue
+		}
+		if err := versionpath.CheckGatewayUpgrade(sim, n, cur); err != nil {
+			probs = append(probs, err)
+		}
+		catching[n] = true
+		sim.Gateways[n] = cur
 	}
 	for _, hop := range hops {
 		if fleetErr != nil {
@@ -318,14 +403,9 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 			break // later hops would repeat the same gateways
 		}
 		sim.ControllerPrevious, sim.Controller = sim.Controller, hop
-		nd := make(map[string]bool, len(selected))
 		for _, n := range selNames {
-			if _, ok := sim.Gateways[n]; ok {
-				nd[n] = true
-				sim.Gateways[n] = hop
-			}
+			sim.Gateways[n] = hop
 		}
-		need = append(need, nd)
 	}
 	if len(probs) > 0 {
 		return nil, &PlanError{What: what, Problems: probs}
@@ -333,25 +413,40 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 
 	p := &Plan{Kind: "upgrade", From: cur.String(), To: target.String(), Outages: outages}
 	p.Plan = upgrade.Plan{Cluster: f.name, Target: target.String()}
-	versions := append([]versionpath.Version{cur}, hops...)
-	for i, v := range versions {
-		ph := Phase{Version: v.String(), Controller: i > 0}
+	keys := make([]string, len(batches))
+	for k, b := range batches {
+		keys[k] = b.stepKey(k + 1)
+	}
+	p.Steps = make([]upgrade.Step, 0, 2*len(hops)*(1+len(batches))+2*len(batches))
+	for i := 0; i <= len(hops); i++ {
+		v := cur
 		if i > 0 {
-			p.Hops = append(p.Hops, v.String())
-			p.Steps = append(p.Steps, f.controllerSteps(v.String())...)
+			v = hops[i-1].(Version)
 		}
+		vs := v.String()
+		ph := Phase{Version: vs, Controller: i > 0}
+		if i > 0 {
+			p.Hops = append(p.Hops, vs)
+			p.Steps = append(p.Steps, f.controllerSteps(vs, catalog)...)
+			ph.Batches = make([][]string, 0, len(batches))
+		}
+		h := f.newHop(opUpgrade, vs)
 		for k, b := range batches {
-			var rem []string
-			for _, n := range b.names {
-				if need[i][n] {
-					rem = append(rem, n)
+			rem := b.names // every selected gateway moves in a hop phase
+			if i == 0 {
+				rem = nil
+				for _, n := range b.names {
+					if catching[n] {
+						rem = append(rem, n)
+					}
+				}
+				if len(rem) == 0 {
+					continue
 				}
 			}
-			if len(rem) == 0 {
-				continue
-			}
 			ph.Batches = append(ph.Batches, rem)
-			p.Steps = append(p.Steps, f.gatewaySteps(opUpgrade, v.String(), k+1, b, rem)...)
+			gb := h.batch(keys[k], b, rem)
+			p.Steps = append(p.Steps, (*gwRunStep)(gb), (*gwWaitStep)(gb))
 		}
 		if ph.Controller || len(ph.Batches) > 0 {
 			p.Phases = append(p.Phases, ph)
@@ -413,7 +508,8 @@ func upgradeWarnings(cur Version, hops []versionpath.Version, outages []string) 
 
 // PlanRollback plans the rollback of selected gateways to the controller's
 // previous version (aviatrix.md §6 Rollback): upgrade_selected_gateway with
-// software_version="previous", one member of each HA set at a time (HA
+// that version, explicit, in software_version and version (never the
+// keyword "previous"), one member of each HA set at a time (HA
 // members first), each batch followed by a health gate. Rules
 // (versionpath.CheckGatewayRollback, all at once in a *PlanError): only to
 // the controller's previous version (ErrRollbackTarget; "beyond previous"
@@ -497,6 +593,7 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 	p := &Plan{Kind: "rollback", From: cur.String(), To: to.String(), Outages: outages}
 	p.Plan = upgrade.Plan{Cluster: f.name, Target: "rollback:" + to.String()}
 	ph := Phase{Version: to.String()}
+	h := f.newHop(opRollback, to.String())
 	for k, b := range batches {
 		var rem []string
 		for _, n := range b.names {
@@ -508,7 +605,7 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 			continue
 		}
 		ph.Batches = append(ph.Batches, rem)
-		p.Steps = append(p.Steps, f.gatewaySteps(opRollback, to.String(), k+1, b, rem)...)
+		p.Steps = append(p.Steps, h.steps(b.stepKey(k+1), b, rem)...)
 	}
 	p.Phases = []Phase{ph}
 	p.Warnings = append(p.Warnings, "a rollback replaces each gateway (brief disruption per gateway; its HA peer carries the traffic)")
@@ -697,16 +794,8 @@ func (f *Fleet) explicitBatches(explicit [][]string, maxPar int, allowOutage boo
 	return out, outages, errs
 }
 
-// stepKey is the stable suffix of a batch's step IDs: the 1-based batch
-// index and a hash of the batch's full composition.
-func stepKey(k int, names []string) string {
-	h := fnv.New32a()
-	for _, n := range names {
-		_, _ = h.Write([]byte(n))
-		_, _ = h.Write([]byte{','})
-	}
-	return fmt.Sprintf("b%03d-%08x", k, h.Sum32())
-}
+// stepKey is batch{names: names}.stepKey(k).
+func stepKey(k int, names []string) string { return batch{names: names}.stepKey(k) }
 
 // listNames renders up to 6 names.
 func listNames(ns []string) string {

@@ -380,9 +380,13 @@ func TestPlanWithoutCatalog(t *testing.T) {
 	assert.Equal(t, []string{"6.6.5545", "6.7.1574"}, p.Hops)
 }
 
-// Fleet implements upgrade.Planner from a fresh snapshot.
+// Fleet implements upgrade.Planner from a fresh snapshot: after a crash
+// between a controller hop and its gateway batches, the gateways still on
+// the controller's previous version are caught up. (The fleet now has to
+// know that previous version: catching up is limited, see
+// TestCatchUpLimitedToPreviousOrSameMinor.)
 func TestFleetAsPlanner(t *testing.T) {
-	var planner upgrade.Planner = fleetOf(t, "6.5.2721", "", pairOf("a", "6.5.2721"))
+	var planner upgrade.Planner = fleetOf(t, "6.6.5545", "6.5.2721", pairOf("a", "6.5.2721"))
 	snap := upgrade.Snapshot{Members: []upgrade.MemberState{
 		{ID: aviatrix.ControllerID, Version: "6.6.5545"}, {ID: "a", Version: "6.6.5545"}, {ID: "a-hagw", Version: "6.5.2721"},
 	}}

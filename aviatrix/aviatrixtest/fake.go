@@ -17,9 +17,11 @@
 //     login" for Options.NotReadyWindow, then back on the new version with
 //     every session invalidated and platform_upgrade_status "complete";
 //   - gateway upgrades and rollbacks (upgrade_selected_gateway, which
-//     requires both version and software_version, provider #1907): the
-//     gateway is down while its update_status goes upgrading ->
-//     downloading -> installing, then complete (or upgrade_fail);
+//     requires both version and software_version, provider #1907; a
+//     rollback names the controller's previous version in both, or sends
+//     software_version "previous"): the gateway is down while its
+//     update_status goes upgrading -> downloading -> installing, then
+//     complete (or upgrade_fail);
 //   - gateway images: get_compatible_image_version answers
 //     Options.Images per cloud_type, and upgrade_selected_gateway with an
 //     image_version replaces the gateway (same status sequence, down while
@@ -32,10 +34,12 @@
 //     lost while none of its members is up; MaxDownBySet records how many
 //     members of each set were ever down at once;
 //   - fault knobs: controller never comes back, gateway fails, sessions
-//     expire, controller busy, backup disabled.
+//     expire, controller busy, backup disabled, and ambiguous or refused
+//     write replies (SetWriteFault: HTTP 503, an HTML page with HTTP 200
+//     after or without acting, a dropped connection after acting).
 //
 // The fake uses the time package only (timers and time.Now), so it runs in
-// testing/synctest bubbles through its in-memory transport (HTTPClient)
+// testing/synctest bubbles through its in-memory transport (Transport)
 // with exact virtual-time figures, and over real TLS on 127.0.0.1 (Start).
 package aviatrixtest
 
@@ -216,9 +220,39 @@ type Call struct {
 	// Params are the request's fields except action, CID, username and
 	// password.
 	Params map[string]string
-	// OK is the reply's "return" (false for refusals and 502 pages).
+	// OK is the reply's "return" (false for refusals, 502 pages and
+	// faulted replies).
 	OK bool
+	// Fault is the write fault this request met (SetWriteFault), or
+	// NoFault.
+	Fault WriteFault
 }
+
+// WriteFault is how the fake disturbs a write (SetWriteFault): the replies
+// of a restarting controller or a lossy network, for the client's rule
+// that a write whose outcome is unknown is never sent again (aviatrix.md
+// §1).
+type WriteFault int
+
+const (
+	// NoFault answers normally.
+	NoFault WriteFault = iota
+	// Fault503 answers an HTML "503 Service Unavailable" page with HTTP 503
+	// without acting (the proxy had no backend): a client may send it
+	// again.
+	Fault503
+	// FaultHTMLAfterAct acts on the write, then answers an HTML "502 Proxy
+	// Error" page with HTTP 200 (the reply was lost in a restart): the
+	// outcome is unknown to the client.
+	FaultHTMLAfterAct
+	// FaultHTMLNoAct answers the same HTML page with HTTP 200 without
+	// acting: to the client it looks exactly like FaultHTMLAfterAct.
+	FaultHTMLNoAct
+	// FaultDropAfterAct acts on the write, then drops the connection
+	// without a reply (a transport error for the client; over the
+	// in-memory transport, memtransport's connection reset).
+	FaultDropAfterAct
+)
 
 // gateway is the fake's state for one gateway.
 type gateway struct {
@@ -267,6 +301,10 @@ type Fake struct {
 	failing  map[string]bool
 	requests map[string]string // request id -> gateway
 	calls    []Call
+
+	faultAction string     // SetWriteFault: action ("" = any write)
+	fault       WriteFault // SetWriteFault: the fault
+	faultN      int        // SetWriteFault: writes still to disturb
 
 	srv *server // set by Start
 }
@@ -381,6 +419,29 @@ func (f *Fake) SetBackupDisabled(v bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.backupOff = v
+}
+
+// SetWriteFault makes the next n writes of action (any write action when
+// action is "") meet fault (see WriteFault). NoFault or n <= 0 clears it.
+// Faulted requests are recorded in Calls with Fault set and OK false.
+func (f *Fake) SetWriteFault(action string, fault WriteFault, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fault == NoFault || n <= 0 {
+		f.faultAction, f.fault, f.faultN = "", NoFault, 0
+		return
+	}
+	f.faultAction, f.fault, f.faultN = action, fault, n
+}
+
+// takeFaultLocked returns the fault the write action meets now, consuming
+// one.
+func (f *Fake) takeFaultLocked(action string) WriteFault {
+	if f.faultN <= 0 || !isWrite(action) || (f.faultAction != "" && f.faultAction != action) {
+		return NoFault
+	}
+	f.faultN--
+	return f.fault
 }
 
 // ExpireSessions invalidates every CID now (a session expiring mid-run).
@@ -701,6 +762,25 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			call.Params[k] = strings.Join(v, ",")
 		}
 	}
+	if call.Fault = f.takeFaultLocked(action); call.Fault != NoFault {
+		f.calls = append(f.calls, call)
+		switch call.Fault {
+		case Fault503:
+			w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprint(w, unavailablePage)
+			return
+		case FaultHTMLAfterAct, FaultDropAfterAct:
+			_ = f.handleLocked(r, action, now)
+		}
+		if call.Fault == FaultDropAfterAct {
+			panic(http.ErrAbortHandler) // net/http and memtransport drop the connection
+		}
+		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		w.WriteHeader(http.StatusOK)
+		_, _ = fmt.Fprint(w, proxyErrorPage)
+		return
+	}
 	reply := f.handleLocked(r, action, now)
 	if reply == nil {
 		call.OK = false
@@ -726,6 +806,19 @@ const proxyErrorPage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
 response from an upstream server.<br />
 The proxy server could not handle the request <em><a href="/v2/api">POST&nbsp;/v2/api</a></em>.<p>
 Reason: <strong>Error reading from remote server</strong></p></p>
+</body></html>
+`
+
+// unavailablePage is the Apache page of a proxy without a backend
+// (aviatrix.md §1: "503 Service Unavailable" HTML bodies).
+const unavailablePage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head>
+<title>503 Service Unavailable</title>
+</head><body>
+<h1>Service Unavailable</h1>
+<p>The server is temporarily unable to service your
+request due to maintenance downtime or capacity
+problems. Please try again later.</p>
 </body></html>
 `
 
@@ -923,12 +1016,19 @@ func (f *Fake) upgradeGatewaysLocked(r *http.Request) map[string]any {
 	if img := r.Form.Get("image_version"); img != "" {
 		return f.upgradeImagesLocked(list, v, sv, img)
 	}
+	// A rollback names the controller's previous version explicitly in
+	// both fields (what hitless sends), or sends software_version
+	// "previous" with version = that version.
 	rollback := sv == "previous"
+	if !rollback && sv != v {
+		return fail("aviatrixtest: version and software_version differ")
+	}
+	if !rollback && v != f.current && f.previous != "" && v == f.previous {
+		rollback = true
+	}
 	want := f.current
 	if rollback {
 		want = f.previous
-	} else if sv != v {
-		return fail("aviatrixtest: version and software_version differ")
 	}
 	if want == "" || v != want {
 		return fail(fmt.Sprintf("aviatrixtest: gateways can only move to %q now, not %q", want, v))

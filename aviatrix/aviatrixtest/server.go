@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hitless/hitless/aviatrix"
+	"github.com/hitless/hitless/aviatrix/internal/memtransport"
 	"github.com/hitless/hitless/upgrade"
 )
 
@@ -78,16 +79,25 @@ func (f *Fake) Close() {
 
 // Transport returns an http.RoundTripper that serves every request with
 // the fake's handler in memory: no sockets, so it works inside
-// testing/synctest bubbles. The request's context is honoured.
-func (f *Fake) Transport() http.RoundTripper { return roundTripper{h: f} }
+// testing/synctest bubbles. The request's context is honoured. It is one
+// of the two kinds of transport aviatrix.Config.Transport accepts (the
+// in-memory kind never opens a connection, so there is no certificate to
+// verify).
+func (f *Fake) Transport() http.RoundTripper { return HandlerTransport(f) }
 
-// HTTPClient returns an *http.Client over Transport.
-func (f *Fake) HTTPClient() *http.Client { return &http.Client{Transport: f.Transport()} }
+// HandlerTransport returns an in-memory http.RoundTripper serving every
+// request with h (for tests that script a controller's replies), of the
+// kind aviatrix.Config.Transport accepts. A handler that panics with
+// http.ErrAbortHandler makes the round trip fail with a transport error
+// (a dropped connection).
+func HandlerTransport(h http.Handler) http.RoundTripper {
+	return &memtransport.Transport{Handler: h}
+}
 
 // ClientConfig returns an aviatrix.Config that reaches this fake (with
 // Backoff/MaxBackoff scaled to its restart windows): over TLS
 // with CertPool after Start, otherwise in memory (URL InMemoryURL,
-// HTTPClient). The caller may set more fields (Logger, Timeout, …).
+// Transport). The caller may set more fields (Logger, Timeout, …).
 func (f *Fake) ClientConfig() aviatrix.Config {
 	cfg := aviatrix.Config{URL: f.URL(), APIPath: f.opts.APIPath, Username: f.opts.Username, Password: f.opts.Password,
 		ReleaseListAction: f.opts.ReleaseListAction,
@@ -97,29 +107,9 @@ func (f *Fake) ClientConfig() aviatrix.Config {
 	if f.srv != nil {
 		cfg.RootCAs = f.CertPool()
 	} else {
-		cfg.HTTPClient = f.HTTPClient()
+		cfg.Transport = f.Transport()
 	}
 	return cfg
-}
-
-type roundTripper struct{ h http.Handler }
-
-// RoundTrip implements http.RoundTripper with httptest.NewRecorder.
-func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		defer func() { _ = req.Body.Close() }()
-	}
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	rt.h.ServeHTTP(rec, req)
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
 }
 
 // Fast sets millisecond durations for demos and examples over real time
