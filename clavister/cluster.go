@@ -59,6 +59,11 @@ var (
 	// Waiting cannot fix it, so it matches upgrade.ErrPermanent and health
 	// gates stop at once instead of polling to their deadline.
 	ErrInstallNotTaken = fmt.Errorf("clavister: unit rebooted after the install but runs another version: %w", upgrade.ErrPermanent)
+	// ErrUploadUnverified: after the firmware upload, `ls` lists the
+	// package without a size, so a truncated upload cannot be ruled out;
+	// Install refuses to apply it (when Config.RequireUploadSize is set). It is
+	// wrapped in the *driver.UploadError of a *UnitError with Op "upload".
+	ErrUploadUnverified = errors.New("clavister: uploaded firmware size not verifiable")
 )
 
 // conditions lists every condition sentinel, for classify.
@@ -197,13 +202,13 @@ func newCluster(ctx context.Context, cfg Config, tr transport) (*Cluster, error)
 	for i, u := range cfg.Units {
 		dc := cfg.driverConfig(i)
 		dc.Platform = plat
-		c.members[i] = &Member{c: c, unit: u, dcfg: dc, host: u.addr()}
+		c.members[i] = &Member{c: c, unit: u, dcfg: &dc, host: u.addr()}
 	}
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i, m := range c.members {
 		wg.Go(func() {
-			s, err := tr.open(ctx, m.dcfg)
+			s, err := tr.open(ctx, *m.dcfg)
 			if err != nil {
 				errs[i] = &UnitError{Unit: m.unit.Name, Host: m.host, Op: "connect", Err: err}
 				return
@@ -219,6 +224,27 @@ func newCluster(ctx context.Context, cfg Config, tr transport) (*Cluster, error)
 	c.log.Info("clavister: connected", "units", cfg.Units[0].Name+","+cfg.Units[1].Name)
 	return c, nil
 }
+
+// String describes the pair by name and units, never the password.
+func (c Cluster) String() string {
+	return fmt.Sprintf("clavister.Cluster{Name:%q Units:[%s %s, %s %s]}", c.cfg.Name,
+		c.cfg.Units[0].Name, c.cfg.Units[0].addr(), c.cfg.Units[1].Name, c.cfg.Units[1].addr())
+}
+
+// Format implements fmt.Formatter: every verb prints String. A Cluster
+// keeps the Config (with the password) in an unexported field, which fmt
+// would otherwise print.
+func (c Cluster) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+
+// LogValue implements slog.LogValuer without the password.
+func (c Cluster) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", c.cfg.Name),
+		slog.String("unit0", c.cfg.Units[0].Name+"@"+c.cfg.Units[0].addr()),
+		slog.String("unit1", c.cfg.Units[1].Name+"@"+c.cfg.Units[1].addr()))
+}
+
+// MarshalJSON encodes the pair as its redacted Config.
+func (c Cluster) MarshalJSON() ([]byte, error) { return c.cfg.MarshalJSON() }
 
 // Name implements upgrade.Cluster: Config.Name.
 func (c *Cluster) Name() string { return c.cfg.Name }

@@ -17,23 +17,35 @@ import (
 	"github.com/hitless/hitless/upgrade"
 )
 
-// fakeUploads records upload calls and fails like driver.Upload for a
-// missing local file.
+// fakeUploads records upload calls and behaves like driver.Upload: it fails
+// for a missing local file, then calls verify and compares sizes.
 type fakeUploads struct {
 	mu    sync.Mutex
 	calls []string // "host local remote"
 	err   error    // returned when set
 }
 
-func (f *fakeUploads) upload(_ context.Context, cfg driver.Config, local, remote string, _ driver.VerifyFunc) error {
+func (f *fakeUploads) upload(ctx context.Context, cfg driver.Config, local, remote string, verify driver.VerifyFunc) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls = append(f.calls, cfg.Host+" "+local+" "+remote)
-	if f.err != nil {
-		return f.err
+	ferr := f.err
+	f.mu.Unlock()
+	if ferr != nil {
+		return ferr
 	}
-	if _, err := os.Stat(local); err != nil {
+	fi, err := os.Stat(local)
+	if err != nil {
 		return &driver.UploadError{LocalPath: local, RemotePath: remote, Err: err}
+	}
+	if verify == nil {
+		return nil
+	}
+	got, err := verify(ctx, remote)
+	if err != nil {
+		return &driver.UploadError{LocalPath: local, RemotePath: remote, Err: fmt.Errorf("verify size: %w", err)}
+	}
+	if got != fi.Size() {
+		return &driver.UploadError{LocalPath: local, RemotePath: remote, Err: fmt.Errorf("%w: local %d, device %d", driver.ErrSizeMismatch, fi.Size(), got)}
 	}
 	return nil
 }
@@ -373,17 +385,17 @@ func TestInstall(t *testing.T) {
 		bVer  string
 		want  result
 	}{
-		{"reboot drops the session", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
+		{"reboot drops the session", func(t *testing.T, cfg *Config, b *drivertest.Scripted, _ *fakeUploads) {
 			b.On("ls", drivertest.Reply{Output: "config.bak\ncos-core-14.00.11.upg\nfull.bak\n"})
 			b.On("shutdown -reboot", drivertest.Reply{Err: &driver.DroppedError{Host: "10.0.0.2:22", Command: "shutdown -reboot", Err: io.EOF}})
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, true, nil, ""}},
-		{"apply returns a prompt", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
+		{"apply returns a prompt", func(t *testing.T, cfg *Config, b *drivertest.Scripted, _ *fakeUploads) {
 			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg\n"})
 			b.On("shutdown -reboot", drivertest.Reply{Output: "Shutting down ..."})
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, true, nil, ""}},
 		{"custom apply command with file", func(t *testing.T, cfg *Config, b *drivertest.Scripted, _ *fakeUploads) {
 			cfg.ApplyCommand, cfg.RemoteDir = "upgrade {file}", "pkg"
-			b.On("ls pkg", drivertest.Reply{Output: "cos-core-14.00.11.upg\n"})
+			b.On("ls pkg", drivertest.Reply{Output: "cos-core-14.00.11.upg 8\n"})
 			b.On("upgrade pkg/cos-core-14.00.11.upg", drivertest.Reply{Err: &driver.DroppedError{Host: "10.0.0.2:22", Err: io.EOF}})
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, nil, ""}},
 		{"size matches", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
@@ -393,6 +405,18 @@ func TestInstall(t *testing.T) {
 		{"size mismatch", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
 			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg   4 bytes\n"})
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{driver.ErrSizeMismatch, driver.ErrUpload}, "upload"}},
+		{"size unknown: refused with RequireUploadSize", func(t *testing.T, cfg *Config, b *drivertest.Scripted, _ *fakeUploads) {
+			cfg.RequireUploadSize = true
+			b.On("ls", drivertest.Reply{Output: "config.bak\ncos-core-14.00.11.upg\nfull.bak\n"})
+			b.On("shutdown -reboot", drivertest.Reply{Output: "Shutting down ..."})
+		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{ErrUploadUnverified, driver.ErrUpload}, "upload"}},
+		{"size mismatch without RequireUploadSize", func(t *testing.T, cfg *Config, b *drivertest.Scripted, _ *fakeUploads) {
+			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg   4 bytes\n"})
+			b.On("shutdown -reboot", drivertest.Reply{Output: "Shutting down ..."})
+		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{driver.ErrSizeMismatch, driver.ErrUpload}, "upload"}},
+		{"ls rejected", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
+			b.On("ls", drivertest.Reply{Output: "usage: ls [path]", Fail: true})
+		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{driver.ErrCommand, driver.ErrUpload}, "upload"}},
 		{"file not listed", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
 			b.On("ls", drivertest.Reply{Output: "config.bak\nfull.bak\n"})
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{ErrUnrecognized, driver.ErrUpload}, "upload"}},
@@ -401,12 +425,12 @@ func TestInstall(t *testing.T) {
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{driver.ErrUpload}, "upload"}},
 		{"firmware removed after New", nil, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{fs.ErrNotExist, driver.ErrUpload}, "upload"}},
 		{"apply rejected", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
-			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg\n"})
+			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg 8\n"})
 			b.On("shutdown -reboot", drivertest.Reply{Output: "Error: Upgrade not allowed: no valid support agreement", Fail: true})
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, true, []error{driver.ErrCommand}, "apply"}},
 		{"became active during the upload", func(t *testing.T, _ *Config, b *drivertest.Scripted, _ *fakeUploads) {
 			b.On("ha", drivertest.Reply{Output: haOut("slave", false, 10, true, -1)}, drivertest.Reply{Output: haOut("slave", true, 1, false, -1)})
-			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg\n"})
+			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg 8\n"})
 		}, haOut("slave", false, 10, true, -1), oldV, result{1, false, []error{ErrUnexpectedRole}, "install"}},
 		{"already on target", nil, haOut("slave", false, 10, true, -1), "14.00.11", result{0, false, nil, ""}},
 		{"refuses the active unit", nil, haOut("slave", true, 10, true, -1), oldV, result{0, false, []error{ErrUnexpectedRole}, "install"}},

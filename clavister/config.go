@@ -1,8 +1,10 @@
 package clavister
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -65,8 +67,9 @@ func (u Unit) addr() string {
 // Config describes one Clavister cOS Core HA pair and how to upgrade it.
 // Validate checks it; New refuses to dial anything before it passes.
 //
-// Config implements fmt.Stringer, fmt.GoStringer and slog.LogValuer with the
-// password redacted, so printing or logging a Config never shows it.
+// Config implements fmt.Formatter, fmt.Stringer, fmt.GoStringer,
+// slog.LogValuer and json.Marshaler with the password redacted, so
+// printing, logging or encoding a Config never shows it.
 type Config struct {
 	// Name is the cluster name (upgrade.Cluster.Name): plan, journal and
 	// report key. Same grammar as Unit.Name.
@@ -105,6 +108,20 @@ type Config struct {
 	// "reset" are refused: in Clavister products "reset" can mean a
 	// factory reset (§8.10).
 	ApplyCommand string
+	// RequireUploadSize makes Install refuse (ErrUploadUnverified) to
+	// apply a package whose size on the unit it cannot read. After the SCP
+	// upload Install lists the unit's files with `ls` (`ls <RemoteDir>`);
+	// when the listing shows the package with a size it must equal the
+	// local file's (driver.ErrSizeMismatch otherwise; nothing is applied).
+	// The public `ls` capture prints names only (clavister.md §9: whether
+	// any cOS Core listing prints sizes is unverified), so by default
+	// (false) a listing without sizes is accepted on the strength of the
+	// unit's SCP acknowledgement of every byte, with a warning in the log:
+	// the size is verified "where the device allows". The unit upgraded is
+	// always the INACTIVE one, and a damaged package is then caught when it
+	// comes back on its old version (ErrInstallNotTaken, at once). Set it
+	// once a lab unit shows a sized listing.
+	RequireUploadSize bool
 	// CommandTimeout bounds one CLI command when the caller's context has
 	// no sooner deadline; 0 means DefaultCommandTimeout.
 	CommandTimeout time.Duration
@@ -338,6 +355,42 @@ func (c Config) String() string {
 
 // GoString is String, so %#v redacts the password too.
 func (c Config) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %+v, %#v, %s, %q, %d,
+// ...) prints String, so the password is never printed.
+func (c Config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+
+// MarshalJSON encodes c with the password as "********" (when set); the
+// Logger and Transcript are left out.
+func (c Config) MarshalJSON() ([]byte, error) {
+	r := c.redacted()
+	return json.Marshal(struct {
+		Name              string         `json:"name"`
+		Units             [2]Unit        `json:"units"`
+		Username          string         `json:"username"`
+		Password          string         `json:"password,omitempty"`
+		KnownHostsFile    string         `json:"known_hosts_file"`
+		FirmwarePath      string         `json:"firmware_path"`
+		RemoteDir         string         `json:"remote_dir,omitempty"`
+		ApplyCommand      string         `json:"apply_command,omitempty"`
+		RequireUploadSize bool           `json:"require_upload_size,omitempty"`
+		CommandTimeout    time.Duration  `json:"command_timeout_ns,omitempty"`
+		DialTimeout       time.Duration  `json:"dial_timeout_ns,omitempty"`
+		ReconnectTimeout  time.Duration  `json:"reconnect_timeout_ns,omitempty"`
+		ReconnectBackoff  driver.Backoff `json:"reconnect_backoff"`
+	}{r.Name, r.Units, r.Username, r.Password, r.KnownHostsFile, r.FirmwarePath, r.RemoteDir, r.ApplyCommand,
+		r.RequireUploadSize, r.CommandTimeout, r.DialTimeout, r.ReconnectTimeout, r.ReconnectBackoff})
+}
+
+// formatRedacted writes s (already redacted) for any verb: quoted for %q,
+// as is otherwise.
+func formatRedacted(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		_, _ = fmt.Fprintf(f, "%q", s)
+		return
+	}
+	_, _ = io.WriteString(f, s)
+}
 
 // LogValue implements slog.LogValuer without the password.
 func (c Config) LogValue() slog.Value {

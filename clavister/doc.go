@@ -65,10 +65,24 @@
 //   - `ha -deactivate` and its output (§6; the output is not parsed);
 //   - the older INACTIVE wording and the peer-down wording of `ha`, and the
 //     `about` output (§3, §4);
-//   - whether `ls` prints file sizes (the capture prints names only: the
-//     upload is then vouched for by SCP's acknowledgement and by the
-//     version the unit comes back on);
+//   - whether `ls` prints file sizes (the capture prints names only). Install
+//     verifies the uploaded size from the listing and refuses to apply a
+//     package it cannot size (ErrUploadUnverified) when
+//     Config.RequireUploadSize is set (by default SCP's acknowledgement is trusted);
+//   - the CLI error strings: the clavister_cos_core platform (draft) flags
+//     the lines of §8.9 (a line starting with error, unknown command,
+//     invalid, failed or usage:) as rejections;
 //   - reboot durations (plan 10–15 min per unit: size Planner.Gate).
+//
+// # Backups
+//
+// No backup is taken. clavister.md §5 step 1 asks for a full system backup
+// (full.bak) of each unit before upgrading, but the documented ways to take
+// one are the Web UI and InControl; no CLI or SCP command for it is
+// documented, so [*Member] does not implement upgrade.BackerUp and
+// [Cluster.PreCheck] does not check for one. Take full.bak of both units
+// yourself before running a plan (never restore a config.bak made on a
+// newer version onto an older one, §8.6).
 //
 // Package clavistertest simulates a pair over SSH for tests and examples.
 package clavister

@@ -38,16 +38,24 @@ var e2eTiming = upgrade.Timing{Interval: 40 * time.Millisecond, MinHealthy: 80 *
 
 // startPair starts a simulated pair with millisecond durations and returns
 // it with a Config for it (firmware for e2eTarget written to a temp dir).
+//
+// The simulated `ls` prints sizes (clavistertest.Options.ListSizes, a
+// hitless assumption, not a capture), so that Install verifies uploads; see
+// startPairWith for other options.
 func startPair(t *testing.T, faults clavistertest.Faults) (*clavistertest.Pair, clavister.Config) {
 	t.Helper()
-	pair, err := clavistertest.Start(clavistertest.Options{
-		ApplyDelay:     20 * time.Millisecond,
-		RebootDuration: 300 * time.Millisecond,
-		SyncDuration:   200 * time.Millisecond,
-		FailoverGap:    200 * time.Millisecond,
-		ProbeEvery:     10 * time.Millisecond,
-		Faults:         faults,
-	})
+	return startPairWith(t, clavistertest.Options{ListSizes: true, Faults: faults})
+}
+
+// startPairWith is startPair with options (the durations are set here).
+func startPairWith(t *testing.T, o clavistertest.Options) (*clavistertest.Pair, clavister.Config) {
+	t.Helper()
+	o.ApplyDelay = 20 * time.Millisecond
+	o.RebootDuration = 300 * time.Millisecond
+	o.SyncDuration = 200 * time.Millisecond
+	o.FailoverGap = 200 * time.Millisecond
+	o.ProbeEvery = 10 * time.Millisecond
+	pair, err := clavistertest.Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +258,34 @@ func expectSafe(t *testing.T, pair *clavistertest.Pair) {
 	}
 }
 
+// expectNotApplied checks that err is fw-b's upload failure matching
+// target (a *UnitError with Op "upload" wrapping a *driver.UploadError),
+// that no apply command reached fw-b, which still runs its old firmware and
+// never restarted, and that the pair is safe.
+func expectNotApplied(t *testing.T, pair *clavistertest.Pair, err error, target error) {
+	t.Helper()
+	expectUnitError(t, err, "fw-b", target, driver.ErrUpload)
+	var ue *clavister.UnitError
+	if !errors.As(err, &ue) || ue.Unit != "fw-b" || ue.Op != "upload" {
+		t.Errorf("want a *UnitError{Unit: fw-b, Op: upload}, got %v", err)
+	}
+	var up *driver.UploadError
+	if !errors.As(err, &up) {
+		t.Errorf("want a *driver.UploadError, got %v", err)
+	}
+	b := pair.Unit("fw-b")
+	if len(b.Uploaded()) != 1 {
+		t.Errorf("uploads %q, want one", b.Uploaded())
+	}
+	if cmds := b.Commands(); slices.Contains(cmds, "shutdown -reboot") {
+		t.Errorf("the apply command was sent: %q", cmds)
+	}
+	if v := b.Version(); v != e2eFrom || b.Down() {
+		t.Errorf("fw-b runs %s, down %t", v, b.Down())
+	}
+	expectSafe(t, pair)
+}
+
 func TestE2EBadInput(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		pair, cfg := startPair(t, clavistertest.Faults{})
@@ -435,8 +471,33 @@ func TestE2EBadInput(t *testing.T) {
 		}
 		defer func() { _ = c.Close() }()
 		_, _, err = run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
-		// ls prints no sizes (as the public capture): the damaged package
-		// is caught when fw-b comes back on its old version, at once.
+		// ls prints the size the unit stored: half the file. The size
+		// check refuses it and the apply command is never sent.
+		expectNotApplied(t, pair, err, driver.ErrSizeMismatch)
+	})
+	t.Run("names-only ls refused with RequireUploadSize", func(t *testing.T) {
+		// The captured ls shape (no sizes): the upload cannot be verified,
+		// so nothing is applied when RequireUploadSize is set.
+		pair, cfg := startPairWith(t, clavistertest.Options{})
+		cfg.RequireUploadSize = true
+		c, err := clavister.New(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = c.Close() }()
+		_, _, err = run(t, t.Context(), c, clavister.Planner{})
+		expectNotApplied(t, pair, err, clavister.ErrUploadUnverified)
+	})
+	t.Run("names-only ls and truncated upload by default", func(t *testing.T) {
+		pair, cfg := startPairWith(t, clavistertest.Options{Faults: clavistertest.Faults{TruncateUpload: true}})
+		c, err := clavister.New(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = c.Close() }()
+		_, _, err = run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
+		// Trusting the SCP acknowledgement: the damaged package is caught
+		// when fw-b comes back on its old version, at once.
 		expectUnitError(t, err, "fw-b", clavister.ErrUnexpectedVersion, clavister.ErrInstallNotTaken, upgrade.ErrPermanent)
 		expectSafe(t, pair)
 	})

@@ -2,8 +2,10 @@ package clavister
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"strconv"
@@ -25,8 +27,8 @@ import (
 type Member struct {
 	c    *Cluster
 	unit Unit
-	dcfg driver.Config
-	host string // "host:port"
+	dcfg *driver.Config // a pointer, so that printing a Member never walks into the password
+	host string         // "host:port"
 
 	mu   sync.Mutex // serialises session use
 	sess driver.Session
@@ -77,6 +79,28 @@ func (m *Member) installResult(v Version) string {
 
 var _ upgrade.Member = (*Member)(nil)
 
+// String describes the unit by name and address, never the password.
+func (m *Member) String() string {
+	return fmt.Sprintf("clavister.Member{Unit:%q Host:%q}", m.unit.Name, m.host)
+}
+
+// Format implements fmt.Formatter: every verb prints String (a Member keeps
+// its driver.Config, with the password, behind an unexported pointer).
+func (m *Member) Format(f fmt.State, verb rune) { formatRedacted(f, verb, m.String()) }
+
+// LogValue implements slog.LogValuer.
+func (m *Member) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("unit", m.unit.Name), slog.String("host", m.host))
+}
+
+// MarshalJSON encodes the unit as its name and address.
+func (m *Member) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Unit string `json:"unit"`
+		Host string `json:"host"`
+	}{m.unit.Name, m.host})
+}
+
 // ID implements upgrade.Member: the unit's name.
 func (m *Member) ID() string { return m.unit.Name }
 
@@ -105,7 +129,7 @@ func broken(err error) bool {
 func (m *Member) connectLocked(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, m.c.cfg.ReconnectTimeout)
 	defer cancel()
-	s, err := m.c.tr.reconnect(rctx, m.dcfg, m.c.cfg.ReconnectBackoff)
+	s, err := m.c.tr.reconnect(rctx, *m.dcfg, m.c.cfg.ReconnectBackoff)
 	if err != nil {
 		if ctx.Err() == nil {
 			m.noteAway()
@@ -371,18 +395,21 @@ func (m *Member) alarm() string {
 // nil (nothing to do); refuse (ErrUnexpectedRole) when the unit is ACTIVE
 // or HA is not configured — only the INACTIVE unit of a healthy pair is
 // ever upgraded; copy Config.FirmwarePath by SCP to Config.RemoteDir and
-// check with `ls` that the unit lists it (and its size, when `ls` prints
-// one; see checkUploaded); read `ha` again and send Config.ApplyCommand
-// (UNVERIFIED, see DefaultApplyCommand) only if the unit is still INACTIVE.
+// check with `ls` that the unit lists it with the local file's size (see
+// uploadSize; a listing without sizes is refused with ErrUploadUnverified
+// only when Config.RequireUploadSize); read `ha` again and send
+// Config.ApplyCommand (UNVERIFIED, see DefaultApplyCommand) only if the
+// unit is still INACTIVE.
 //
 // The unit then reboots: a dropped session (*driver.DroppedError) or an
 // apply command that times out while the unit goes away is the expected
 // outcome, as is a normal return. Install returns without waiting for the
 // unit to come back; the planner's gate does. Errors are *UnitError naming
 // the unit (Op "install", "upload" or "apply"), e.g. wrapping a
-// *driver.UploadError (missing local file, size mismatch) or a
-// *driver.CommandError (the unit rejected the apply command). Nothing is
-// applied when the upload failed.
+// *driver.UploadError (missing local file; driver.ErrSizeMismatch for a
+// truncated upload; ErrUploadUnverified) or a *driver.CommandError (the
+// unit rejected the apply command). Nothing is applied when the upload
+// failed or could not be verified.
 func (m *Member) Install(ctx context.Context, target string) error {
 	tv, err := ParseVersion(target)
 	if err != nil {
@@ -410,11 +437,9 @@ func (m *Member) Install(ctx context.Context, target string) error {
 	remote := cfg.remotePath()
 	m.c.log.Info("clavister: install: uploading firmware", "unit", m.unit.Name, "from", v.String(), "to", target, "file", cfg.FirmwarePath, "remote", remote)
 	start := time.Now()
-	if err := m.c.tr.upload(ctx, m.dcfg, cfg.FirmwarePath, remote, nil); err != nil {
+	// No apply command is sent unless the upload is verified (see uploadSize).
+	if err := m.c.tr.upload(ctx, *m.dcfg, cfg.FirmwarePath, remote, m.uploadSize(cfg.FirmwarePath)); err != nil {
 		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: err}
-	}
-	if err := m.checkUploaded(ctx, cfg.FirmwarePath, remote); err != nil {
-		return err
 	}
 	apply := cfg.applyCommand()
 	m.c.log.Info("clavister: install: applying firmware", "unit", m.unit.Name, "command", apply, "upload_duration", time.Since(start).Round(time.Millisecond))
@@ -451,38 +476,47 @@ func (m *Member) Install(ctx context.Context, target string) error {
 	}
 }
 
-// checkUploaded lists the unit's files with `ls` after an upload: the file
-// must be listed, and when the listing prints a size it must equal the
-// local file's (an *driver.UploadError wrapping driver.ErrSizeMismatch
-// otherwise). The public `ls` capture prints names only (fixtures ls/, [U]
-// whether any listing prints sizes); then only the SCP acknowledgement of
-// every byte vouches for the size, and a damaged package is caught after
-// the reboot, when the unit is not on the target (the planner's gate).
-func (m *Member) checkUploaded(ctx context.Context, local, remote string) error {
-	fi, err := os.Stat(local)
-	if err != nil {
-		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: &driver.UploadError{Host: m.host, LocalPath: local, RemotePath: remote, Err: err}}
+// uploadSize returns the driver.VerifyFunc Install hands driver.Upload: it
+// lists the unit's files with `ls` (or `ls <dir>`) after the SCP transfer
+// and returns the size the listing prints for the package; driver.Upload
+// then compares it with the local file's (driver.ErrSizeMismatch).
+//
+// The public `ls` capture prints names only (fixtures ls/; clavister.md §9
+// does not say whether any listing prints sizes). A package listed without
+// a size cannot be verified: the unit's SCP acknowledgement of every byte
+// says nothing about what it stored. Then, unless
+// Config.RequireUploadSize is set, the error wraps ErrUploadUnverified
+// and nothing is applied; with it, the local size is returned (trusting the
+// acknowledgement) and a damaged package is caught only after the reboot
+// (ErrInstallNotTaken). A package not listed at all is a *ParseError.
+func (m *Member) uploadSize(local string) driver.VerifyFunc {
+	return func(ctx context.Context, remote string) (int64, error) {
+		dir, name := path.Split(remote)
+		cmd := "ls"
+		if dir = strings.TrimSuffix(dir, "/"); dir != "" {
+			cmd = "ls " + dir
+		}
+		out, err := m.send(ctx, "ls", cmd, true)
+		if err != nil {
+			return 0, err
+		}
+		size, known, err := lsSize(out, name)
+		if err != nil {
+			return 0, err
+		}
+		if known {
+			return size, nil
+		}
+		if m.c.cfg.RequireUploadSize {
+			return 0, cond(ErrUploadUnverified, "%q lists %s without a size; not applying a package whose size cannot be checked (Config.RequireUploadSize)", cmd, name)
+		}
+		fi, err := os.Stat(local)
+		if err != nil {
+			return 0, err
+		}
+		m.c.log.Warn("clavister: install: ls lists the package without a size; trusting the SCP acknowledgement (Config.RequireUploadSize is off)", "unit", m.unit.Name, "file", name, "bytes", fi.Size())
+		return fi.Size(), nil
 	}
-	dir, name := path.Split(remote)
-	cmd := "ls"
-	if dir = strings.TrimSuffix(dir, "/"); dir != "" {
-		cmd = "ls " + dir
-	}
-	out, err := m.send(ctx, "ls", cmd, true)
-	if err != nil {
-		return err
-	}
-	size, known, err := lsSize(out, name)
-	switch {
-	case err != nil:
-		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: &driver.UploadError{Host: m.host, LocalPath: local, RemotePath: remote, Err: err}}
-	case known && size != fi.Size():
-		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: &driver.UploadError{Host: m.host, LocalPath: local, RemotePath: remote,
-			Err: fmt.Errorf("%w: local file has %d bytes, ls on the unit shows %d", driver.ErrSizeMismatch, fi.Size(), size)}}
-	case !known:
-		m.c.log.Info("clavister: install: ls lists the package without a size; relying on the SCP acknowledgement", "unit", m.unit.Name, "file", name, "bytes", fi.Size())
-	}
-	return nil
 }
 
 // lsSize finds name in `ls` output. known reports whether the line also

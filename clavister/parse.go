@@ -134,7 +134,7 @@ var (
 	// haThisDeviceRe and haKeywordRe catch lines that look like HA status
 	// but matched no known shape: they are errors, never skipped.
 	haThisDeviceRe = regexp.MustCompile(`(?i)^this (?:device|unit)\b`)
-	haKeywordRe    = regexp.MustCompile(`(?i)\b(?:master|slave|active|inactive|alive|standalone|sync|peer)\b`)
+	haKeywordRe    = regexp.MustCompile(`(?i)\b(?:master|slave|active|inactive|alive|standalone|sync\w*|peer|heartbeat\w*|fail\w*|lost|down|dead|not)\b`)
 )
 
 // ParseHA reads the output of the cOS Core CLI command `ha` (clavister.md §3;
@@ -155,13 +155,16 @@ var (
 //
 // or the standalone one-liner "This device is a standalone system (HA not
 // configured)". Durations are "N sec" or "[Nd ][Nh ][Nm ][Ns]" (day and hour
-// units inferred, clavister.md §3). Blank lines, prompt lines and unknown
-// lines (banners) are skipped, unless they look like HA status (they start
+// units inferred, clavister.md §3). Blank lines and prompt lines are skipped
+// anywhere. Other unknown lines (banners) are skipped only BEFORE the first
+// status line, and only when they do not look like HA status (they start
 // with "This device" or mention master, slave, active, inactive, alive,
-// standalone, sync or peer).
+// standalone, sync…, peer, heartbeat…, fail…, lost, down, dead or not).
+// After the first status line every line must be one of the shapes above.
 //
 // ParseHA fails closed with a *ParseError (errors.Is ErrUnrecognized) for:
-// empty output; an "Error:"-style line; a prompt followed by a command other
+// empty output; an "Error:"-style line; any unrecognised line after the
+// first status line, or one that looks like HA status anywhere; a prompt followed by a command other
 // than ha; a missing role or state line on an HA unit; an unknown role or
 // state word or state suffix; a sync figure outside 0..100; any second role,
 // state, time, peer, sync or standalone line; contradictions (standalone plus
@@ -294,8 +297,12 @@ func ParseHA(output string) (HAStatus, error) {
 			st.SyncKnown, st.SyncPercent = true, p
 		case haThisDeviceRe.MatchString(line) || haKeywordRe.MatchString(line):
 			return fail("line %d: unrecognized HA status line %s", n, quote(line))
+		case haLine != 0 || standalone != "":
+			// Fail closed: once the status has begun, every line must be understood (a
+			// progress, sync or failover line in an unknown wording could mean unhealthy).
+			return fail("line %d: unrecognized line %s after the HA status", n, quote(line))
 		default:
-			continue // a banner or other unrelated text
+			continue // a banner before the status
 		}
 		if haLine == 0 {
 			haLine = n

@@ -393,3 +393,42 @@ func TestParseAboutWrapsVersionError(t *testing.T) {
 	assert.ErrorIs(t, err, versionpath.ErrMalformed)
 	assert.ErrorIs(t, err, ErrUnrecognized)
 }
+
+// TestParseHAUnhealthyLinesAfterStatus: a healthy capture followed by a line in an unknown
+// wording that could mean "not healthy" must not parse as healthy (fail closed). Before the
+// first status line such text would be a banner; after it, nothing unknown is skipped.
+func TestParseHAUnhealthyLinesAfterStatus(t *testing.T) {
+	capture := readFixture(t, fixtureHASlaveActive)
+	healthy, err := ParseHA(capture)
+	require.NoError(t, err)
+	require.True(t, healthy.Configured && healthy.PeerAlive)
+	for _, extra := range []string{
+		"HA object synchronization: 42%",
+		"Synchronizing configuration: 10%",
+		"Cluster NOT synchronized",
+		"Heartbeats lost on interface If3",
+		"Failover in progress",
+		"Progress: 42%", // no keyword at all: refused because it follows the status
+		"Peer unit is dead",
+		"Sync link down",
+	} {
+		for _, in := range []string{
+			strings.TrimRight(capture, "\n") + "\n" + extra + "\n",
+			strings.Replace(capture, "HA cluster peer is ALIVE", extra+"\nHA cluster peer is ALIVE", 1),
+		} {
+			got, err := ParseHA(in)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe, "%q parsed as %+v", extra, got)
+			assert.ErrorIs(t, err, ErrUnrecognized)
+			assert.Equal(t, "ha", pe.Command)
+			assert.Contains(t, pe.Reason, extra)
+			assert.Equal(t, HAStatus{}, got)
+		}
+	}
+	// A standalone line followed by unknown text fails closed too.
+	_, err = ParseHA(readFixture(t, fixtureHAStandalone) + "Progress: 42%\n")
+	require.ErrorIs(t, err, ErrUnrecognized)
+	// Unrelated text before the status is still a banner.
+	_, err = ParseHA("Welcome to fw-a\n" + capture)
+	require.NoError(t, err)
+}

@@ -1,8 +1,10 @@
 package driver
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -14,6 +16,9 @@ import (
 )
 
 // Config says how to reach and log in to one device.
+//
+// Printing a Config with any fmt verb, logging it with slog or encoding it with
+// encoding/json shows Password and Passphrase as "********" (or nothing when unset).
 type Config struct {
 	// Host is the device's management address (IP or DNS name, no port). For an HA cluster
 	// this is the unit's own management address, never the shared cluster address.
@@ -36,8 +41,10 @@ type Config struct {
 	// Platform describes the CLI (prompt, paging, failure strings). nil means the embedded
 	// "generic" platform.
 	Platform *Platform
-	// Timeout is the per-call timeout when the call's ctx has no deadline (0 means the
-	// platform's ops timeout, DefaultOpTimeout unless the definition says otherwise).
+	// Timeout bounds every Send and Interact (0 means the platform's ops timeout,
+	// DefaultOpTimeout unless the definition says otherwise). A call's ctx deadline, when
+	// sooner, wins; a later one does not lift Timeout. A call stopped by it returns an
+	// *AbortError matching context.DeadlineExceeded and closes the session.
 	Timeout time.Duration
 	// DialTimeout bounds one connection attempt: TCP connect, SSH handshake and the first
 	// prompt (0 means the platform's dial timeout, DefaultDialTimeout unless overridden). The
@@ -172,4 +179,80 @@ func (c Config) secrets() []string {
 		}
 	}
 	return s
+}
+
+// redactedOr returns "********" for a set secret and "" for an unset one.
+func redactedOr(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return redactedText
+}
+
+// String describes c with Password and Passphrase redacted ("********" when set).
+func (c Config) String() string {
+	plat := ""
+	if c.Platform != nil {
+		plat = c.Platform.Name
+	}
+	return fmt.Sprintf("driver.Config{Host:%q Port:%d Username:%q Password:%q PrivateKeyPath:%q Passphrase:%q KnownHostsFile:%q Platform:%q Timeout:%v DialTimeout:%v}",
+		c.Host, c.Port, c.Username, redactedOr(c.Password), c.PrivateKeyPath, redactedOr(c.Passphrase),
+		c.KnownHostsFile, plat, c.Timeout, c.DialTimeout)
+}
+
+// GoString is String, so %#v redacts too.
+func (c Config) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q, %d, ...) prints
+// String, never the secrets.
+func (c Config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+
+// LogValue implements slog.LogValuer without the secrets.
+func (c Config) LogValue() slog.Value {
+	plat := ""
+	if c.Platform != nil {
+		plat = c.Platform.Name
+	}
+	return slog.GroupValue(
+		slog.String("host", c.addr()),
+		slog.String("username", c.Username),
+		slog.Bool("password_set", c.Password != ""),
+		slog.String("private_key_path", c.PrivateKeyPath),
+		slog.String("known_hosts_file", c.KnownHostsFile),
+		slog.String("platform", plat),
+	)
+}
+
+// configJSON is the JSON shape of a Config (secrets redacted; Logger and Transcript left out).
+type configJSON struct {
+	Host           string        `json:"host"`
+	Port           int           `json:"port,omitempty"`
+	Username       string        `json:"username"`
+	Password       string        `json:"password,omitempty"`
+	PrivateKeyPath string        `json:"private_key_path,omitempty"`
+	Passphrase     string        `json:"passphrase,omitempty"`
+	KnownHostsFile string        `json:"known_hosts_file"`
+	Platform       string        `json:"platform,omitempty"`
+	Timeout        time.Duration `json:"timeout_ns,omitempty"`
+	DialTimeout    time.Duration `json:"dial_timeout_ns,omitempty"`
+}
+
+// MarshalJSON encodes c with Password and Passphrase as "********" when set.
+func (c Config) MarshalJSON() ([]byte, error) {
+	j := configJSON{Host: c.Host, Port: c.Port, Username: c.Username, Password: redactedOr(c.Password),
+		PrivateKeyPath: c.PrivateKeyPath, Passphrase: redactedOr(c.Passphrase), KnownHostsFile: c.KnownHostsFile,
+		Timeout: c.Timeout, DialTimeout: c.DialTimeout}
+	if c.Platform != nil {
+		j.Platform = c.Platform.Name
+	}
+	return json.Marshal(j)
+}
+
+// formatRedacted writes s (already redacted) for any verb: quoted for %q, as is otherwise.
+func formatRedacted(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		_, _ = fmt.Fprintf(f, "%q", s)
+		return
+	}
+	_, _ = io.WriteString(f, s)
 }

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +19,6 @@ import (
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/transport"
 	"github.com/scrapli/scrapligo/util"
-	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 const (
@@ -30,12 +30,14 @@ const (
 	opGrace = time.Second
 )
 
-// Open connects to cfg's device with scrapligo's generic driver over the "standard"
-// (x/crypto/ssh) transport, verifies the host key against cfg.KnownHostsFile, logs in, waits
+// Open connects to cfg's device with scrapligo's generic driver over hitless's x/crypto/ssh
+// transport (transport.go), verifies the host key against cfg.KnownHostsFile, logs in, waits
 // for the platform prompt and sends the platform's on-open commands.
 //
 // ctx bounds the whole open (as does cfg.DialTimeout / the platform dial timeout, whichever is
-// sooner); cancelling it abandons the attempt. Errors: the joined *ConfigError values of
+// sooner): TCP connect, SSH handshake, login, shell and first prompt, so a unit that accepts
+// TCP but never speaks SSH cannot hold it. Cancelling ctx abandons the attempt; nothing stays
+// open or running afterwards (a connection that completes late is closed). Errors: the joined *ConfigError values of
 // Validate; *HostKeyError (unknown or changed key; never retried); *AuthError; *UnreachableError
 // (refused, timeout, closed during handshake, no prompt); *CommandError or *DroppedError from an
 // on-open command; ctx.Err() wrapped if ctx was cancelled.
@@ -62,7 +64,7 @@ func Open(ctx context.Context, cfg Config) (Session, error) {
 		dialTimeout = time.Until(dl)
 	}
 
-	d, err := newScrapliDriver(cfg, plat, dialTimeout)
+	d, _, err := newScrapliDriver(dctx, cfg, plat, dialTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +82,9 @@ func Open(ctx context.Context, cfg Config) (Session, error) {
 		s.tr.AddSecrets(cfg.secrets()...)
 	}
 
-	// scrapligo's Open has no context: run it aside and abandon it if ctx ends first.
+	// scrapligo's Open has no context, but our transport's Open is bounded by dctx (connect,
+	// handshake, login, shell), so the goroutine ends soon after dctx does. Run it aside and
+	// stop waiting when ctx ends; whatever it opened late is closed.
 	done := make(chan error, 1)
 	go func() { done <- d.Open() }()
 	select {
@@ -125,59 +129,40 @@ func Open(ctx context.Context, cfg Config) (Session, error) {
 	return s, nil
 }
 
-// newScrapliDriver builds (without opening) a scrapligo generic driver for cfg. It refuses to
-// return a driver whose transport would not verify host keys.
-func newScrapliDriver(cfg Config, plat *Platform, dialTimeout time.Duration) (*generic.Driver, error) {
-	addr := cfg.addr()
+// newScrapliDriver builds (without opening) a scrapligo generic driver for cfg, on an
+// sshTransport (see transport.go) whose Open is bounded by ctx: connect, handshake, login and
+// shell. Host keys are verified by dialSSH against cfg.KnownHostsFile.
+func newScrapliDriver(ctx context.Context, cfg Config, plat *Platform, dialTimeout time.Duration) (*generic.Driver, *sshTransport, error) {
+	if cfg.PrivateKeyPath != "" {
+		// Fail early (and typed) on an unreadable key or a wrong passphrase.
+		if _, _, err := privateKeySigner(cfg); err != nil {
+			return nil, nil, err
+		}
+	}
 	host := cfg.Host
 	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 		host = "[" + host + "]" // scrapligo joins host and port with "%s:%d"
 	}
+	tr := &sshTransport{cfg: cfg, timeout: dialTimeout, ctx: ctx}
 	opts := []util.Option{
 		options.WithTransportType(transport.StandardTransport),
+		options.WithCustomTransport(tr),
 		options.WithPort(cfg.port()),
 		options.WithAuthUsername(cfg.Username),
-		options.WithSSHKnownHostsFile(cfg.KnownHostsFile),
 		options.WithTimeoutSocket(dialTimeout),
 		options.WithTimeoutOps(cfg.opTimeout(plat) + opGrace),
 		options.WithPromptPattern(plat.Prompt),
 		options.WithTermWidth(plat.TermWidth),
 	}
-	if cfg.Password != "" {
-		opts = append(opts, options.WithAuthPassword(cfg.Password))
-	}
-	if cfg.PrivateKeyPath != "" {
-		// scrapligo's standard transport parses key files without their passphrase: decrypt
-		// here and hand it the key in memory.
-		_, raw, err := privateKeySigner(cfg)
-		if err != nil {
-			return nil, err
-		}
-		pemBytes, err := unencryptedPEM(raw)
-		if err != nil {
-			return nil, &AuthError{Host: addr, User: cfg.Username, Err: fmt.Errorf("private key %s: %v", cfg.PrivateKeyPath, err)}
-		}
-		opts = append(opts, options.WithStandardTransportPrivateKeyBytes(pemBytes, ""))
-	}
-	// Ask the server for a host key type the known_hosts file has for this address, so a
-	// server with several host keys is not reported as "changed".
-	if cb, err := knownhosts.New(cfg.KnownHostsFile); err == nil {
-		if algos := knownHostKeyAlgorithms(cb, addr); len(algos) > 0 {
-			opts = append(opts, options.WithStandardTransportHostKeyAlgorithms(algos))
-		}
-	}
 	d, err := generic.NewDriver(host, opts...)
 	if err != nil {
-		return nil, &ConfigError{Field: "KnownHostsFile", Problem: fmt.Sprintf("scrapligo: %v", err)}
+		return nil, nil, &ConfigError{Field: "Platform", Problem: fmt.Sprintf("scrapligo: %v", err)}
 	}
-	// Defence in depth: the standard transport verifies host keys only with StrictKey and a
-	// known hosts file. Both are set above (StrictKey is scrapligo's default and
-	// its no-strict-key option is never used); check rather than trust.
-	std, ok := d.Transport.Impl.(*transport.Standard)
-	if !ok || !std.SSHArgs.StrictKey || std.SSHArgs.KnownHostsFile == "" {
-		return nil, &ConfigError{Field: "KnownHostsFile", Problem: "scrapligo transport would not verify host keys; refusing to connect"}
+	// Defence in depth: only our transport (which always verifies host keys) may be used.
+	if got, ok := d.Transport.Impl.(*sshTransport); !ok || got != tr {
+		return nil, nil, &ConfigError{Field: "KnownHostsFile", Problem: "scrapligo did not take hitless's SSH transport; refusing to connect"}
 	}
-	return d, nil
+	return d, tr, nil
 }
 
 // sshSession is the Session returned by Open.
@@ -200,6 +185,31 @@ type sshSession struct {
 }
 
 func (s *sshSession) Host() string { return s.addr }
+
+// String describes the session without its secrets.
+func (s *sshSession) String() string {
+	return fmt.Sprintf("driver.Session{Host:%q Platform:%q}", s.addr, s.plat.Name)
+}
+
+// GoString is String.
+func (s *sshSession) GoString() string { return s.String() }
+
+// Format implements fmt.Formatter: every verb prints String, never the secrets the session
+// keeps for redaction.
+func (s *sshSession) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue implements slog.LogValuer.
+func (s *sshSession) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("host", s.addr), slog.String("platform", s.plat.Name))
+}
+
+// MarshalJSON encodes the session as its host and platform.
+func (s *sshSession) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Host     string `json:"host"`
+		Platform string `json:"platform"`
+	}{s.addr, s.plat.Name})
+}
 
 // Send implements Session.
 func (s *sshSession) Send(ctx context.Context, command string) (string, error) {
@@ -284,14 +294,14 @@ func (s *sshSession) do(ctx context.Context, shown string, inputs []string, fn f
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("driver: %s: %q not sent: %w", s.addr, shown, err)
 	}
+	// The call is bounded by the sooner of ctx's deadline and the per-call timeout
+	// (Config.Timeout or the platform's): a long ctx deadline does not lift the latter.
 	timeout := s.opTimeout
-	if dl, ok := ctx.Deadline(); ok {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout = time.Until(dl)
-	} else {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 
 	start := time.Now()
 	type result struct {

@@ -30,7 +30,7 @@ const (
 const (
 	// DefaultDialTimeout bounds TCP connect + SSH handshake + first prompt.
 	DefaultDialTimeout = 15 * time.Second
-	// DefaultOpTimeout bounds one Send or Interact when ctx has no deadline.
+	// DefaultOpTimeout bounds one Send or Interact (a sooner ctx deadline wins).
 	DefaultOpTimeout = 60 * time.Second
 )
 
@@ -61,7 +61,8 @@ type Platform struct {
 	FailedWhenMatches []*regexp.Regexp
 	// DialTimeout bounds connect + handshake + first prompt (default DefaultDialTimeout).
 	DialTimeout time.Duration
-	// OpTimeout is the per-call timeout when ctx has no deadline (default DefaultOpTimeout).
+	// OpTimeout bounds one call unless Config.Timeout is set (default DefaultOpTimeout); a
+	// sooner ctx deadline wins.
 	OpTimeout time.Duration
 	// TermWidth is the PTY width requested, in columns (default 511, so lines do not wrap).
 	TermWidth int

@@ -27,7 +27,7 @@ func TestEmbeddedPlatformsParse(t *testing.T) {
 func TestClavisterPrompt(t *testing.T) {
 	p, err := driver.LoadPlatform("clavister_cos_core")
 	require.NoError(t, err)
-	assert.Equal(t, driver.PlatformStable, p.Status)
+	assert.Equal(t, driver.PlatformDraft, p.Status, "the failure strings are unverified (clavister.md §8.9, §9)")
 	// Prompts from ../vendors/clavister.md §2.
 	for _, prompt := range []string{"Device:/>", "Device:/> ", "Device:/RoutingTable/main>", "gw-world:/>", "fw-01.lab:/> "} {
 		assert.True(t, p.Prompt.MatchString("ha\n"+prompt), prompt)

@@ -1,12 +1,16 @@
 // Package driver is hitless's CLI session layer: it drives network devices over SSH with
-// scrapligo v1 (generic driver, "standard" transport built on golang.org/x/crypto/ssh; no
-// system ssh binary).
+// scrapligo v1 (generic driver) on hitless's own golang.org/x/crypto/ssh transport (no system
+// ssh binary): it replaces scrapligo's "standard" transport to bound the SSH handshake and to
+// close every connection it opens (see transport.go).
 //
 // What it adds on top of scrapligo:
 //   - Host keys are always verified against a known_hosts file (Config.KnownHostsFile is
 //     required; there is no switch to skip it).
-//   - context.Context on every blocking call: a deadline bounds the call, a cancellation
-//     aborts it (the session is then closed, since the device state is unknown).
+//   - context.Context on every blocking call: a deadline bounds the call (as does
+//     Config.Timeout, whichever is sooner), a cancellation aborts it (the session is then
+//     closed, since the device state is unknown).
+//   - Secrets (Password, Passphrase, Secret inputs) never appear in errors, logs,
+//     transcripts, or when a Config or Session is printed, logged or JSON-encoded.
 //   - Typed errors: *HostKeyError, *AuthError, *UnreachableError, *DroppedError,
 //     *CommandError, *AbortError (each matches a sentinel with errors.Is).
 //   - Device quirks (prompt, paging-off commands, failure strings, timeouts) as data: embedded
@@ -30,7 +34,8 @@ type Session interface {
 	// removed (scrapligo's normalisation).
 	//
 	// Errors: *CommandError if the device rejected the command (the platform's failure strings
-	// matched), *DroppedError if the connection went away, *AbortError if ctx ended first,
+	// matched), *DroppedError if the connection went away, *AbortError if ctx ended or the
+	// per-call timeout (Config.Timeout, even under a later ctx deadline) passed first,
 	// ErrClosed after Close, ErrInput for a command containing a line break.
 	//
 	// A command after which the unit reboots at once (upgrade, restart) may return its output

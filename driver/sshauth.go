@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -88,16 +87,6 @@ func privateKeySigner(cfg Config) (ssh.Signer, any, error) {
 	return signer, raw, nil
 }
 
-// unencryptedPEM returns raw as an unencrypted OpenSSH PEM block, to hand scrapligo's standard
-// transport a key it can parse (it ignores passphrases for keys).
-func unencryptedPEM(raw any) ([]byte, error) {
-	blk, err := ssh.MarshalPrivateKey(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	return pem.EncodeToMemory(blk), nil
-}
-
 // authMethods mirrors scrapligo's standard transport: public key, password and
 // keyboard-interactive answering every question with the password.
 func authMethods(cfg Config) ([]ssh.AuthMethod, error) {
@@ -163,10 +152,13 @@ func dialSSH(ctx context.Context, cfg Config, timeout time.Duration) (*ssh.Clien
 	stopped := stop()
 	if err != nil {
 		_ = conn.Close()
-		if !stopped && ctx.Err() != nil {
+		switch {
+		case !stopped && ctx.Err() != nil:
 			err = ctx.Err()
-		} else if !stopped {
-			err = fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+		case !stopped || errors.Is(err, os.ErrDeadlineExceeded):
+			// The connection deadline and the context timer race: either way the handshake
+			// did not complete in time.
+			err = fmt.Errorf("handshake not complete within %s: %w: %v", timeout.Round(time.Millisecond), context.DeadlineExceeded, err)
 		}
 		return nil, classifyOpenErr(cfg, err, presented)
 	}

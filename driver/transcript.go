@@ -2,6 +2,7 @@ package driver
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,17 @@ type Transcript struct {
 	entries []Entry
 	secrets []string
 }
+
+// String describes t by its number of entries, never its secrets.
+func (t *Transcript) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return fmt.Sprintf("driver.Transcript{entries:%d}", len(t.entries))
+}
+
+// Format implements fmt.Formatter: every verb prints String, so the secrets registered for
+// redaction are never printed.
+func (t *Transcript) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
 
 // NewTranscript returns a Transcript that redacts the given secrets (empty strings are
 // ignored).

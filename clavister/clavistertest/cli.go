@@ -38,6 +38,9 @@ func (u *Unit) handle(s *sshsim.Session, line string) sshsim.Reply {
 	if text, ok := p.commandError(cmd); ok {
 		return sshsim.Reply{Output: text, ExitStatus: 1}
 	}
+	if text, ok := lookupCommand(p.opts.Faults.CommandOutput, cmd); ok {
+		return sshsim.Reply{Output: text}
+	}
 	if target, ok := p.matchApply(cmd); ok {
 		return u.applyLocked(s, cmd, target)
 	}
@@ -72,12 +75,7 @@ func (u *Unit) handle(s *sshsim.Session, line string) sshsim.Reply {
 	case "stats":
 		return sshsim.Reply{Output: u.statsLocked(now)}
 	case "ls":
-		names := slices.Clone(lsFixed)
-		for _, f := range u.files {
-			names = append(names, f.name)
-		}
-		slices.Sort(names)
-		return sshsim.Reply{Output: strings.Join(names, "\n") + "\n"}
+		return sshsim.Reply{Output: u.lsLocked()}
 	case "exit":
 		return sshsim.Reply{Disconnect: true}
 	default:
@@ -139,15 +137,49 @@ func errorReply(text string) sshsim.Reply {
 	return sshsim.Reply{Output: "Error: " + text, ExitStatus: 1}
 }
 
+// lookupCommand returns m's entry for cmd, matching the whole command
+// first, then its first word.
+func lookupCommand(m map[string]string, cmd string) (string, bool) {
+	text, ok := m[cmd]
+	if !ok {
+		word, _, _ := strings.Cut(cmd, " ")
+		text, ok = m[word]
+	}
+	return text, ok
+}
+
+// lsFixedSizes are INVENTED sizes for the files of the captured listing,
+// printed only with Options.ListSizes (a hitless assumption, not a capture).
+var lsFixedSizes = map[string]int{"config.bak": 18432, "full.bak": 4194304, "license.lic": 2048}
+
+// lsLocked renders `ls`: the captured root listing plus the uploaded files,
+// sorted; with Options.ListSizes, files as "<name>  <size>".
+func (u *Unit) lsLocked() string {
+	sizes := map[string]int{}
+	names := slices.Clone(lsFixed)
+	for n, sz := range lsFixedSizes {
+		sizes[n] = sz
+	}
+	for _, f := range u.files {
+		names = append(names, f.name)
+		sizes[f.name] = f.size
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		if sz, ok := sizes[n]; ok && u.pair.opts.ListSizes && !strings.HasSuffix(n, "/") {
+			fmt.Fprintf(&b, "%-40s %d\n", n, sz)
+			continue
+		}
+		b.WriteString(n + "\n")
+	}
+	return b.String()
+}
+
 // commandError returns the injected error text for cmd, if any, matching the
 // whole command first, then its first word.
 func (p *Pair) commandError(cmd string) (string, bool) {
-	errs := p.opts.Faults.CommandError
-	text, ok := errs[cmd]
-	if !ok {
-		word, _, _ := strings.Cut(cmd, " ")
-		text, ok = errs[word]
-	}
+	text, ok := lookupCommand(p.opts.Faults.CommandError, cmd)
 	if !ok {
 		return "", false
 	}
@@ -187,9 +219,12 @@ func (u *Unit) haLocked(now time.Time) string {
 			fmt.Fprintf(&b, "This device has been inactive: %d sec\n", secs)
 		}
 	}
-	if u.peerAliveLocked() {
+	switch {
+	case u.pair.opts.Faults.GarbledHA:
+		b.WriteString(GarbledPeerLine + "\n")
+	case u.peerAliveLocked():
 		b.WriteString("HA cluster peer is ALIVE\n")
-	} else {
+	default:
 		b.WriteString("HA cluster peer is NOT ALIVE\n")
 	}
 	if sync := u.syncLocked(now); sync < 100 || u.pair.opts.Wording == WordingNewer {

@@ -50,7 +50,11 @@
 //     (192.168.1.11)."); Connections is 2726 out of 128000 (the dossier's
 //     verbatim figures) scaled by the unit's sync progress.
 //   - ls: the E5Web OEM root listing (testdata/ls) plus the files uploaded
-//     by SCP and not yet consumed, sorted.
+//     by SCP and not yet consumed, sorted, one name per line. With
+//     Options.ListSizes, files print as "<name>  <size>": a HITLESS
+//     ASSUMPTION, not a capture (no public listing shows sizes; the sizes of
+//     the captured files are invented), which lets Install verify the size
+//     of an upload.
 //   - the apply command (Options.ApplyCommand, default "shutdown -reboot",
 //     the documented full restart of NetDefendOS, clavister.md §8.10):
 //     prints "Shutting down ...", then after ApplyDelay drops every session
@@ -83,8 +87,10 @@
 //
 // [Faults] injects a restart that never comes back, a unit that comes back
 // on its old version, a sync stuck below 100 %, a peer reported not alive on
-// both units, error text instead of a command's output, and a truncated
-// upload.
+// both units, error text ("Error: ...") or verbatim text (e.g. "usage: ...",
+// "Failed to ...": wordings that are unverified, clavister.md §8.9) instead
+// of a command's output, a garbled `ha` output (no "Error:" line), and a
+// truncated upload.
 //
 // Everything listens on 127.0.0.1 only. Durations default to short values
 // (see the Default* constants) suited to tests and examples.

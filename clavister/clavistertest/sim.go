@@ -98,6 +98,18 @@ type Options struct {
 	// Wording selects the `ha` output: Wording1400 (default) or
 	// WordingNewer.
 	Wording string
+	// ListSizes makes `ls` print each file as "<name>  <size in bytes>"
+	// (directories keep their bare "name/" line), so that Install can
+	// compare the uploaded size with the local file's.
+	//
+	// HITLESS ASSUMPTION, NOT A CAPTURE: the only public `ls` capture
+	// (testdata/ls, an OEM build) prints names only, and whether any cOS
+	// Core listing prints sizes is unverified (clavister.md §9). The sizes
+	// of the files of that capture (config.bak, full.bak, license.lic) are
+	// invented. Without ListSizes (the default) `ls` prints the captured
+	// shape, and Install refuses to apply what it cannot size unless
+	// clavister.Config.RequireUploadSize is set.
+	ListSizes bool
 	// Faults injects failures.
 	Faults Faults
 	// Logger receives the simulator's and the SSH engine's records; nil
@@ -127,10 +139,25 @@ type Faults struct {
 	// collapsed, e.g. "ha -deactivate") or else its first word (e.g. "ha").
 	// The command then does nothing.
 	CommandError map[string]string
+	// CommandOutput maps a command to text printed verbatim instead of its
+	// output (no "Error:" prefix added; the command then does nothing).
+	// Matching is as for CommandError, which takes precedence. Use it for
+	// device answers whose wording is unverified, e.g. "usage: ha ..." or
+	// "Failed to deactivate: ...".
+	CommandOutput map[string]string
+	// GarbledHA makes `ha` print a damaged status: the unit's normal output
+	// with its peer line garbled (see GarbledPeerLine), as a corrupted
+	// terminal stream or an unknown firmware wording would look. No "Error:"
+	// line is printed: a parser must fail closed on its own.
+	GarbledHA bool
 	// TruncateUpload makes the SCP sink keep only the first half of every
 	// uploaded file (the client still sees success).
 	TruncateUpload bool
 }
+
+// GarbledPeerLine replaces "HA cluster peer is ALIVE" (or NOT ALIVE) in the
+// `ha` output of a unit with Faults.GarbledHA.
+const GarbledPeerLine = "HA cl#ster p\u00bfer \u00bfs AL\u00bfVE"
 
 var (
 	nameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)

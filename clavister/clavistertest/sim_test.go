@@ -466,3 +466,43 @@ func TestSecurity(t *testing.T) {
 func dialWith(t *testing.T, knownHosts, addr, user, password string) (*ssh.Client, error) {
 	return ssh.Dial("tcp", addr, clientConfig(t, knownHosts, user, password))
 }
+
+func TestListSizes(t *testing.T) {
+	o := fastOptions()
+	o.ListSizes = true
+	o.Faults.TruncateUpload = true
+	p := startPair(t, o)
+	b := p.Units()[1]
+	fw, err := p.WriteFirmware(t.TempDir(), "14.00.10.00-32000")
+	require.NoError(t, err)
+	require.NoError(t, upload(t, p, b, fw))
+	out := body(run(t, p, b, "ls"))
+	assert.Regexp(t, regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(filepath.Base(fw))+` +`+strconv.Itoa(FirmwareSize/2)+`$`), out, "the truncated size is listed")
+	assert.Contains(t, out, "script/\n", "directories keep their bare line")
+	assert.Regexp(t, `(?m)^full\.bak +\d+$`, out)
+
+	// Without ListSizes, the captured names-only shape (TestUnknownCommandAndLs).
+	q := startPair(t, fastOptions())
+	assert.NotRegexp(t, `\d`, body(run(t, q, q.Units()[0], "ls")))
+}
+
+func TestFaultCommandOutputAndGarbledHA(t *testing.T) {
+	o := fastOptions()
+	o.Faults.CommandOutput = map[string]string{"ha -deactivate": "Failed to deactivate: peer not in sync", "shutdown": "usage: shutdown [-reboot] [delay]"}
+	o.Faults.GarbledHA = true
+	p := startPair(t, o)
+	a, b := p.Units()[0], p.Units()[1]
+	assert.Equal(t, "Failed to deactivate: peer not in sync\n", body(run(t, p, a, "ha -deactivate")), "printed verbatim, no Error: prefix")
+	assert.True(t, a.Active(), "the command did nothing")
+	assert.Equal(t, "usage: shutdown [-reboot] [delay]\n", body(run(t, p, b, "shutdown -reboot")))
+	assert.False(t, b.Down(), "no restart")
+
+	out := run(t, p, a, "ha")
+	assert.Contains(t, out, GarbledPeerLine)
+	assert.Contains(t, out, "This device is currently ACTIVE")
+	assert.NotContains(t, out, "Error")
+	_, err := clavister.ParseHA(out)
+	var pe *clavister.ParseError
+	require.ErrorAs(t, err, &pe, "garbled output fails closed")
+	assert.Contains(t, pe.Reason, GarbledPeerLine)
+}

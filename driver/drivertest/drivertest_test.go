@@ -134,24 +134,69 @@ func TestHangInSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := drivertest.NewScripted("h:22", map[string]drivertest.Reply{"ha": {Output: "ok"}, "stats": {Output: "s"}})
 		s := drivertest.Hang(inner, "ha")
+		out, err := s.Send(t.Context(), "stats")
+		require.NoError(t, err, "commands that do not hang are forwarded")
+		assert.Equal(t, "s", out)
+
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		_, err = s.Send(ctx, "ha")
+		var ae *driver.AbortError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, "ha", ae.Command)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 30*time.Second, time.Since(start))
+
+		// Like the real driver, the session is closed after an abort.
+		assert.True(t, inner.Closed())
+		_, err = s.Send(t.Context(), "stats")
+		require.ErrorIs(t, err, driver.ErrClosed)
+		_, err = s.Send(t.Context(), "ha")
+		require.ErrorIs(t, err, driver.ErrClosed, "no second hang on a closed session")
+		assert.Equal(t, 30*time.Second, time.Since(start))
+
+		// Cancellation too.
+		inner2 := drivertest.NewScripted("h:22", nil)
+		ctx2, cancel2 := context.WithCancel(t.Context())
+		time.AfterFunc(5*time.Second, cancel2)
+		_, err = drivertest.Hang(inner2).Interact(ctx2, []driver.Exchange{{Input: "stats"}})
+		require.ErrorIs(t, err, driver.ErrAborted)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.True(t, inner2.Closed())
+	})
+}
+
+// TestHangHonoursTimeout: like driver.Config.Timeout, the hang's timeout ends a call whose
+// ctx has no deadline, or a later one; the default is driver.DefaultOpTimeout.
+func TestHangHonoursTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		s := drivertest.HangTimeout(drivertest.NewScripted("h:22", nil), 2*time.Second)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
 		defer cancel()
 		_, err := s.Send(ctx, "ha")
 		require.ErrorIs(t, err, driver.ErrAborted)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Equal(t, 30*time.Second, time.Since(start))
+		assert.Equal(t, 2*time.Second, time.Since(start))
+		assert.NoError(t, ctx.Err(), "ended by the timeout, not by ctx")
 
-		out, err := s.Send(t.Context(), "stats")
-		require.NoError(t, err)
-		assert.Equal(t, "s", out)
-
-		// Cancellation too.
-		ctx2, cancel2 := context.WithCancel(t.Context())
-		time.AfterFunc(5*time.Second, cancel2)
-		_, err = drivertest.Hang(inner).Interact(ctx2, []driver.Exchange{{Input: "stats"}})
-		require.ErrorIs(t, err, context.Canceled)
+		start = time.Now()
+		_, err = drivertest.Hang(drivertest.NewScripted("h:22", nil)).Send(t.Context(), "ha")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, driver.DefaultOpTimeout, time.Since(start))
 	})
+}
+
+func TestScriptedWrongSecretAnswerNotInError(t *testing.T) {
+	s := drivertest.NewScripted("h:22", map[string]drivertest.Reply{
+		"passwd": {Prompts: []drivertest.Prompt{{Text: "New password: ", Answer: "Scripted-Secret-1"}}, Output: "ok"},
+	})
+	_, err := s.Interact(t.Context(), []driver.Exchange{{Input: "passwd", Expect: `password:\s*$`}, {Input: "Given-Secret-2", Secret: true}})
+	require.ErrorIs(t, err, drivertest.ErrUnscripted)
+	assert.NotContains(t, err.Error(), "Scripted-Secret-1")
+	assert.NotContains(t, err.Error(), "Given-Secret-2")
+	assert.Contains(t, err.Error(), "New password: ")
 }
 
 func TestSlowInSynctest(t *testing.T) {

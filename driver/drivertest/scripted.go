@@ -1,6 +1,7 @@
 // Package drivertest provides in-memory driver.Session implementations for tests, like
 // net/http/httptest does for HTTP: a Scripted session answering from a table, and wrappers
-// that inject faults (drops, hangs, device errors, slowness) into any Session.
+// that inject faults (drops, hangs, device errors, slowness) into any Session. Hangs end like
+// the real driver's calls: at the per-call timeout or the context's end, closing the session.
 //
 // Everything here is free of sockets and uses only the time package and contexts, so it works
 // inside testing/synctest bubbles.
@@ -215,6 +216,10 @@ func (s *Scripted) Interact(ctx context.Context, steps []driver.Exchange) (strin
 			return "", fmt.Errorf("drivertest: %s: %q step %d: expect %q does not match prompt %q: %w", s.host, command, i, steps[i].Expect, p.Text, ErrUnscripted)
 		}
 		if steps[i+1].Input != p.Answer {
+			if steps[i+1].Secret {
+				// Neither the secret given nor the scripted one goes into the error.
+				return "", fmt.Errorf("drivertest: %s: %q step %d: wrong secret answer to prompt %q: %w", s.host, command, i+1, p.Text, ErrUnscripted)
+			}
 			return "", fmt.Errorf("drivertest: %s: %q step %d: answer %q to prompt %q, want %q: %w", s.host, command, i+1, rec[i+1].Input, p.Text, p.Answer, ErrUnscripted)
 		}
 		shown.WriteString(p.Text)

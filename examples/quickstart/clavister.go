@@ -21,7 +21,7 @@ var clavisterFaults = map[string]string{
 	"sync-stuck":       "HA object sync stops at 60 %: no failover to an unsynchronised unit",
 	"peer-not-alive":   "both units report the peer NOT ALIVE: the pre-checks refuse to start",
 	"truncated-upload": "the firmware upload arrives truncated: the size check refuses to apply it",
-	"bad-ha-output":    "`ha` prints something unreadable: fail closed, nothing is changed",
+	"bad-ha-output":    "`ha` prints a garbled status (no Error: line): the parser fails closed, nothing is changed",
 	"wrong-password":   "the CLI password is wrong: typed error naming the unit, nothing is touched",
 	"unknown-host-key": "known_hosts does not list the units: refused before logging in",
 	"missing-firmware": "the .upg file does not exist: the configuration is refused before any connection",
@@ -31,7 +31,13 @@ var clavisterFaults = map[string]string{
 // driver over SSH on 127.0.0.1.
 func runClavister(ctx context.Context, o options) (*result, error) {
 	opts := clavistertest.Options{
-		Names:          [2]string{"fw-a", "fw-b"},
+		Names: [2]string{"fw-a", "fw-b"},
+		// The simulated `ls` prints sizes so that the upload is verified
+		// before anything is applied. This is a hitless assumption, not a
+		// capture: the public cOS Core `ls` capture prints names only, and
+		// with such a listing clavister refuses to apply an upload it cannot
+		// size when Config.RequireUploadSize is set.
+		ListSizes:      true,
 		ApplyDelay:     o.scaled(200 * time.Millisecond),
 		RebootDuration: o.scaled(2 * time.Second),
 		SyncDuration:   o.scaled(time.Second),
@@ -49,7 +55,7 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 	case "truncated-upload":
 		opts.Faults.TruncateUpload = true
 	case "bad-ha-output":
-		opts.Faults.CommandError = map[string]string{"ha": "HA status: ¿?"}
+		opts.Faults.GarbledHA = true
 	}
 	sim, err := clavistertest.Start(opts)
 	if err != nil {
@@ -146,6 +152,9 @@ var clavisterReasons = []reason{
 	{driver.ErrHostKey, "A unit's SSH host key is not the one in known_hosts; hitless never logs in to an unverified host."},
 	{clavister.ErrConfig, "The configuration was refused before connecting to anything."},
 	{upgrade.ErrPreCheck, "A pre-check failed, so no step was started."},
+	{driver.ErrSizeMismatch, "The firmware stored on the unit is not the size of the local file, so it was not applied: the unit never restarted and still runs its old firmware."},
+	{clavister.ErrUploadUnverified, "The unit's file listing does not show sizes, so the upload could not be verified and was not applied (when Config.RequireUploadSize is set)."},
+	{clavister.ErrUnreadable, "A unit's output could not be read, so hitless failed closed: nothing was planned or changed."},
 	{upgrade.ErrUnsafe, "The availability guard refused a step that could have left the cluster without a forwarding unit."},
 	{upgrade.ErrPermanent, "A unit came back from its upgrade in a state waiting cannot fix (e.g. on its old firmware), so the run stopped at once, before any failover."},
 	{upgrade.ErrGateTimeout, "A health gate did not pass before its deadline, so the run stopped before the next disruptive step."},

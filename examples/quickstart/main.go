@@ -134,6 +134,14 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		res = &result{Vendor: *vendorName, Target: o.target}
 	}
 	res.Vendor = *vendorName
+	// The JSON contract: steps and final_versions are always present, empty
+	// (not null) when the run stopped before planning.
+	if res.Steps == nil {
+		res.Steps = []upgrade.StepReport{}
+	}
+	if res.FinalVersions == nil {
+		res.FinalVersions = map[string]string{}
+	}
 	if err != nil {
 		res.OK = false
 		res.Error = err.Error()

@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hitless/hitless/clavister"
+	"github.com/hitless/hitless/driver"
 )
 
 // run executes the quickstart in-process with -json and decodes the report.
@@ -52,8 +57,8 @@ var clavisterFaultErrors = map[string]string{
 	"back-on-old":      "failed for good",
 	"sync-stuck":       "sync below 100%: 60%",
 	"peer-not-alive":   "HA peer not ALIVE",
-	"truncated-upload": "failed for good",
-	"bad-ha-output":    "command \"ha\" rejected",
+	"truncated-upload": "uploaded size mismatch",
+	"bad-ha-output":    "cannot read \"ha\" output",
 	"wrong-password":   "authentication failed",
 	"unknown-host-key": "unknown host",
 	"missing-firmware": "FirmwarePath",
@@ -128,6 +133,46 @@ func TestQuickstartAviatrixFaultsStopCleanly(t *testing.T) {
 			assert.NotEmpty(t, m["explanation"])
 			assert.Contains(t, m["error"], aviatrixFaultErrors[name])
 		})
+	}
+}
+
+// TestQuickstartStepsNeverNull: a run that stops before planning still
+// reports "steps" and "final_versions" as empty JSON values, not null.
+func TestQuickstartStepsNeverNull(t *testing.T) {
+	for _, fault := range []string{"wrong-password", "missing-firmware"} {
+		t.Run(fault, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := mainErr([]string{"-json", "-speed", "4", "-fault", fault}, &out, &errb)
+			assert.Equal(t, 1, code)
+			var raw map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(out.Bytes(), &raw), out.String())
+			assert.Equal(t, "[]", string(raw["steps"]))
+			assert.NotEqual(t, "null", string(raw["final_versions"]))
+		})
+	}
+}
+
+// TestQuickstartGarbledHAFailsClosed: with -fault bad-ha-output `ha` prints a
+// garbled status without any "Error:" line. The run must stop with a typed
+// parse error naming each unit, plan nothing, send nothing but reads and
+// keep forwarding.
+func TestQuickstartGarbledHAFailsClosed(t *testing.T) {
+	res, err := runClavister(t.Context(), options{target: clavisterTarget, speed: 4, fault: "bad-ha-output", out: io.Discard})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, clavister.ErrUnreadable)
+	assert.NotErrorIs(t, err, driver.ErrCommand, "no rejection was printed: the parser itself must refuse")
+	for _, unit := range []string{"fw-a", "fw-b"} {
+		assert.Contains(t, err.Error(), "unit "+unit+" (127.0.0.1:")
+	}
+	assert.Contains(t, err.Error(), `cannot read "ha" output`)
+	assert.Empty(t, res.Steps, "nothing was planned")
+	assert.True(t, res.StillForwarding)
+	assert.Zero(t, res.TrafficLostTicks)
+	for unit, v := range res.FinalVersions {
+		assert.Equal(t, "14.00.09.00-31234", v, unit)
+	}
+	for _, c := range res.Commands {
+		assert.True(t, slices.Contains([]string{"ha", "about"}, c.Command), "only reads were sent, got %q", c.Command)
 	}
 }
 

@@ -315,6 +315,15 @@ func (s *Server) Sessions() int {
 	return len(s.sessions)
 }
 
+// Connections returns the number of TCP connections open now (accepted and not yet closed
+// by either side), whether or not they completed the SSH handshake or have a session open.
+// A client that closed its sessions but not its connection still counts.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // Down reports whether the server is rebooting (refusing connections).
 func (s *Server) Down() bool {
 	s.mu.Lock()

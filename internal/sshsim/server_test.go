@@ -531,3 +531,23 @@ func TestConcurrentSessions(t *testing.T) {
 	}
 	eventually(t, func() bool { return srv.Sessions() == 0 }, "all sessions closed")
 }
+
+// TestConnectionsCountsTCPNotSessions: Connections counts TCP connections, so a client that
+// closed its session (or whose session the device closed) but kept the connection still
+// counts until it closes the connection.
+func TestConnectionsCountsTCPNotSessions(t *testing.T) {
+	srv, kh := startServer(t, testConfig(t))
+	assert.Zero(t, srv.Connections())
+	client, err := ssh.Dial("tcp", srv.Addr(), clientConfig(t, kh, testUser, testPassword))
+	require.NoError(t, err)
+	defer func() { _ = client.Close() }()
+	sess, err := client.NewSession()
+	require.NoError(t, err)
+	out, err := sess.Output("exit") // the device closes the channel after "Bye"
+	require.NoError(t, err)
+	assert.Equal(t, "Bye\n", string(out))
+	eventually(t, func() bool { return srv.Sessions() == 0 }, "the session ended")
+	assert.Equal(t, 1, srv.Connections(), "the TCP connection is still open")
+	require.NoError(t, client.Close())
+	eventually(t, func() bool { return srv.Connections() == 0 }, "the connection was closed")
+}
