@@ -203,6 +203,13 @@ func checkNames(names []string) error {
 // current controllers is unverified (aviatrix.md §8): the planner sends one
 // gateway per call.
 func (c *Client) UpgradeGateways(ctx context.Context, names []string, version string) error {
+	return c.upgradeSelected(ctx, names, version, "")
+}
+
+// upgradeSelected sends upgrade_selected_gateway for names with the
+// explicit version in software_version and version, image_version when
+// image is not empty, and async=true; every input is validated first.
+func (c *Client) upgradeSelected(ctx context.Context, names []string, version, image string) error {
 	if err := checkNames(names); err != nil {
 		return err
 	}
@@ -210,9 +217,14 @@ func (c *Client) UpgradeGateways(ctx context.Context, names []string, version st
 	if err != nil {
 		return err
 	}
-	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
-		"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()}, "async": {"true"},
-	}, callOpts{write: true})
+	params := url.Values{"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()}, "async": {"true"}}
+	if image != "" {
+		if err := checkImage(image); err != nil {
+			return err
+		}
+		params.Set("image_version", image)
+	}
+	_, err = c.call(ctx, "upgrade_selected_gateway", params, callOpts{write: true})
 	return err
 }
 
@@ -289,21 +301,10 @@ func limit(s string, n int) string {
 // after an ambiguous failure. Errors: ErrInventory (malformed names),
 // ErrVersion (version not explicit, image malformed), *APIError.
 func (c *Client) UpgradeGatewayImage(ctx context.Context, names []string, version, image string) error {
-	if err := checkNames(names); err != nil {
-		return err
-	}
-	v, err := explicitVersion(version)
-	if err != nil {
-		return err
-	}
 	if err := checkImage(image); err != nil {
 		return err
 	}
-	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
-		"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()},
-		"image_version": {image}, "async": {"true"},
-	}, callOpts{write: true})
-	return err
+	return c.upgradeSelected(ctx, names, version, image)
 }
 
 // RollbackGateways rolls the named gateways back to previous, which must
@@ -317,17 +318,7 @@ func (c *Client) UpgradeGatewayImage(ctx context.Context, names []string, versio
 // ambiguous failure. Errors: ErrInventory (malformed names), ErrVersion
 // (previous not explicit), *APIError.
 func (c *Client) RollbackGateways(ctx context.Context, names []string, previous string) error {
-	if err := checkNames(names); err != nil {
-		return err
-	}
-	v, err := explicitVersion(previous)
-	if err != nil {
-		return err
-	}
-	_, err = c.call(ctx, "upgrade_selected_gateway", url.Values{
-		"gateway_list": {strings.Join(names, ",")}, "software_version": {v.String()}, "version": {v.String()}, "async": {"true"},
-	}, callOpts{write: true})
-	return err
+	return c.upgradeSelected(ctx, names, previous, "")
 }
 
 // GatewayStatus is one entry of list_gateway_upgrade_status results.gw_info
