@@ -91,7 +91,7 @@ func (r *Report) Markdown() string {
 		verdict = "DRY RUN"
 	}
 	fmt.Fprintf(&b, "# Upgrade report: %s -> %s (%s)\n\n", r.Cluster, r.Target, verdict)
-	fmt.Fprintf(&b, "- started: %s\n- finished: %s (%s)\n", r.Started.Format(time.RFC3339), r.Finished.Format(time.RFC3339), r.Finished.Sub(r.Started))
+	fmt.Fprintf(&b, "- started: %s\n- finished: %s (%s)\n", r.Started.Format(time.RFC3339), r.Finished.Format(time.RFC3339), roundDuration(r.Finished.Sub(r.Started)))
 	if r.Downtime {
 		b.WriteString("- **planned downtime**: a step declared whole-cluster downtime\n")
 	}
@@ -105,9 +105,9 @@ func (r *Report) Markdown() string {
 	for i, s := range r.Steps {
 		start, dur := "", ""
 		if s.Started != nil {
-			start = "+" + s.Started.Sub(r.Started).String()
+			start = "+" + roundDuration(s.Started.Sub(r.Started)).String()
 			if s.Finished != nil {
-				dur = s.Finished.Sub(*s.Started).String()
+				dur = roundDuration(s.Finished.Sub(*s.Started)).String()
 			}
 		}
 		note := s.Note
@@ -132,4 +132,13 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// roundDuration keeps report durations readable: whole milliseconds above
+// one millisecond, microseconds below.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Millisecond {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
 }

@@ -110,8 +110,16 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 		for _, u := range sim.Units() {
 			res.FinalVersions[u.Name()] = u.Version()
 		}
+		unitAt := map[string]string{}
+		for _, u := range sim.Units() {
+			unitAt[u.Addr()] = u.Name()
+		}
 		for _, e := range transcript.Entries() {
-			res.Commands = append(res.Commands, command{Host: e.Host, Command: e.Command, Duration: e.Duration.Round(time.Millisecond).String(), Error: e.Error})
+			host := e.Host
+			if n, ok := unitAt[host]; ok {
+				host = n + " (" + host + ")"
+			}
+			res.Commands = append(res.Commands, command{Host: host, Command: e.Command, Duration: e.Duration.Round(time.Millisecond).String(), Error: e.Error})
 		}
 		if err != nil {
 			res.Explanation = explain(err, clavisterReasons, res.StillForwarding, "The cluster kept forwarding traffic throughout.", "WARNING: the probe says the cluster is not forwarding now.")
