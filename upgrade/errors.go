@@ -24,6 +24,10 @@ var (
 	// version). A Gate.Check error matching it ends WaitFor at once with a
 	// *GateError instead of polling until the deadline.
 	ErrPermanent = errors.New("condition cannot recover by waiting")
+	// ErrNotConverged: every step is done (or recorded done in the journal)
+	// but the cluster is not in the plan's end state (Plan.Converged), e.g.
+	// a journal replayed against a cluster that was restored meanwhile.
+	ErrNotConverged = errors.New("cluster did not converge to the plan's end state")
 	// ErrStopped: the run stopped at a safe point (cancellation).
 	ErrStopped = errors.New("run stopped")
 	// ErrJournal: the journal could not be read or written.
@@ -52,6 +56,10 @@ type UnsafeError struct {
 	Reason string
 	// Snapshot is the observation the verdict was made on.
 	Snapshot Snapshot
+	// Cause is the typed error behind Reason when a safety precondition
+	// (SafetyChecker) or the cluster's DisruptionChecker refused, so
+	// errors.Is/As reach the vendor's own error; nil otherwise.
+	Cause error
 }
 
 // Error describes the failure in one line, naming the step, gate or file.
@@ -61,6 +69,9 @@ func (e *UnsafeError) Error() string {
 
 // Is matches ErrUnsafe.
 func (e *UnsafeError) Is(target error) bool { return target == ErrUnsafe }
+
+// Unwrap returns Cause.
+func (e *UnsafeError) Unwrap() error { return e.Cause }
 
 // InvalidError lists every problem found in a cluster, plan or target.
 type InvalidError struct {

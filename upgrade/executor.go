@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,10 +62,11 @@ type Executor struct {
 	// DryRun renders the plan and runs read-only pre-checks; no step runs
 	// and the journal is not written.
 	DryRun bool
-	// PreChecks run (with every PreChecker of the cluster and its members)
-	// before the first step of a fresh run. They are skipped on resume,
-	// since a half-upgraded cluster fails "versions consistent" checks by
-	// design.
+	// PreChecks run before the first step, with (on a fresh run only) the
+	// built-in "some member forwards" check and every PreChecker of the
+	// cluster and its members; on a resume only these run, since a
+	// half-upgraded cluster fails vendor checks such as "versions
+	// consistent" by design.
 	PreChecks []PreCheck
 	// Approve, if set, is asked before every step that disrupts members,
 	// declares downtime or has a safety precondition (a failover), with a
@@ -250,12 +252,12 @@ func (e *Executor) Run(ctx context.Context, c Cluster, p Plan) (*Report, error) 
 	r := &run{e: e, c: c, p: p, rep: rep}
 	err := r.do(ctx)
 	rep.Finished = time.Now()
+	for i := range rep.Steps {
+		rep.Steps[i].Error = r.redact(rep.Steps[i].Error)
+		rep.Steps[i].Note = r.redact(rep.Steps[i].Note)
+	}
 	if err != nil {
 		rep.Error = r.redact(err.Error())
-		for i := range rep.Steps {
-			rep.Steps[i].Error = r.redact(rep.Steps[i].Error)
-			rep.Steps[i].Note = r.redact(rep.Steps[i].Note)
-		}
 		var se *StoppedError
 		if errors.As(err, &se) {
 			rep.StoppedAfter, rep.StoppedBefore = se.After, se.Before
@@ -293,12 +295,12 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	fresh := r.prog.plan == nil
-	if fresh {
+	if fresh || len(r.e.PreChecks) > 0 {
 		snap, err := r.c.Observe(ctx)
 		if err != nil {
 			return &PreCheckError{Failures: []error{fmt.Errorf("observe cluster %s: %w", r.p.Cluster, err)}}
 		}
-		if err := r.preChecks(ctx, snap); err != nil {
+		if err := r.preChecks(ctx, snap, fresh); err != nil {
 			return err
 		}
 	}
@@ -339,8 +341,17 @@ func (r *run) do(ctx context.Context) error {
 		r.lastRun = steps[j-1].ID()
 		i = j
 	}
-	if snap, err := r.c.Observe(ctx); err == nil {
+	snap, err := r.c.Observe(ctx)
+	if err == nil {
 		r.rep.FinalVersions = snap.Versions()
+	}
+	if r.p.Converged != nil {
+		if err != nil {
+			return fmt.Errorf("%w: cannot observe the cluster at the end: %w", ErrNotConverged, err)
+		}
+		if cerr := r.p.Converged(snap); cerr != nil {
+			return fmt.Errorf("%w: %w", ErrNotConverged, cerr)
+		}
 	}
 	return nil
 }
@@ -351,20 +362,15 @@ func (r *run) stopped(ctx context.Context, before string, cause error) error {
 	return err
 }
 
-func (r *run) preChecks(ctx context.Context, snap Snapshot) error {
-	checks := []PreCheck{{Name: "cluster forwards traffic", Check: func(_ context.Context, s Snapshot) error {
-		if err := CheckAvailability(s, nil); err != nil {
-			return fmt.Errorf("cluster %s: %w", s.Cluster, err)
-		}
-		return nil
-	}}}
-	if pc, ok := r.c.(PreChecker); ok {
-		checks = append(checks, PreCheck{Name: "cluster " + r.c.Name(), Check: func(ctx context.Context, _ Snapshot) error { return pc.PreCheck(ctx) }})
-	}
-	for _, m := range r.c.Members() {
-		if pc, ok := m.(PreChecker); ok {
-			checks = append(checks, PreCheck{Name: "member " + m.ID(), Check: func(ctx context.Context, _ Snapshot) error { return pc.PreCheck(ctx) }})
-		}
+// preChecks runs the pre-checks: on a fresh run the built-in availability
+// check, the cluster's and members' PreCheckers and Executor.PreChecks; on
+// a resume only Executor.PreChecks (a change window, an approval ticket),
+// since vendor checks such as "versions consistent" fail mid-upgrade by
+// design.
+func (r *run) preChecks(ctx context.Context, snap Snapshot, fresh bool) error {
+	var checks []PreCheck
+	if fresh {
+		checks = r.builtinPreChecks()
 	}
 	checks = append(checks, r.e.PreChecks...)
 	var fails []error
@@ -383,16 +389,51 @@ func (r *run) preChecks(ctx context.Context, snap Snapshot) error {
 	return nil
 }
 
-// dryRunTopology asks the cluster's DisruptionChecker, if any, about every
-// step (or batch of steps) that disrupts members, on one snapshot: a plan
-// that would take down both members of a pair is refused in the dry run
-// already. Other guard checks depend on the state each step finds, so they
-// run for real only.
-func (r *run) dryRunTopology(ctx context.Context) error {
-	dc, ok := r.c.(DisruptionChecker)
-	if !ok {
+func (r *run) builtinPreChecks() []PreCheck {
+	checks := []PreCheck{{Name: "cluster forwards traffic", Check: func(_ context.Context, s Snapshot) error {
+		if err := CheckAvailability(s, nil); err != nil {
+			return fmt.Errorf("cluster %s: %w", s.Cluster, err)
+		}
 		return nil
+	}}}
+	if pc, ok := r.c.(PreChecker); ok {
+		checks = append(checks, PreCheck{Name: "cluster " + r.c.Name(), Check: func(ctx context.Context, _ Snapshot) error { return pc.PreCheck(ctx) }})
 	}
+	for _, m := range r.c.Members() {
+		if pc, ok := m.(PreChecker); ok {
+			checks = append(checks, PreCheck{Name: "member " + m.ID(), Check: func(ctx context.Context, _ Snapshot) error { return pc.PreCheck(ctx) }})
+		}
+	}
+	return checks
+}
+
+// checkTopology is the state-independent part of the guard: the members
+// disrupted together must not be all the cluster's members, and the
+// cluster's DisruptionChecker (if any, dc may be nil) must accept them.
+func checkTopology(dc DisruptionChecker, s Snapshot, union []string) error {
+	all := true
+	for _, m := range s.Members {
+		if !slices.Contains(union, m.ID) {
+			all = false
+			break
+		}
+	}
+	if all && len(s.Members) > 0 {
+		return fmt.Errorf("the step(s) would disrupt every member of the cluster (%s)", strings.Join(union, ", "))
+	}
+	if dc != nil {
+		return dc.CheckDisruption(s, union)
+	}
+	return nil
+}
+
+// dryRunTopology applies the state-independent guard checks (checkTopology)
+// to every step (or batch of steps) that disrupts members, on one
+// snapshot: a plan that would take down every member, or both members of a
+// pair, is refused in the dry run already. Other guard checks depend on
+// the state each step finds, so they run for real only.
+func (r *run) dryRunTopology(ctx context.Context) error {
+	dc, _ := r.c.(DisruptionChecker)
 	snap, err := r.c.Observe(ctx)
 	if err != nil {
 		return fmt.Errorf("dry run: observe cluster %s: %w", r.p.Cluster, err)
@@ -412,8 +453,8 @@ func (r *run) dryRunTopology(ctx context.Context) error {
 			}
 		}
 		if len(union) > 0 {
-			if derr := dc.CheckDisruption(snap, union); derr != nil {
-				uerr := &UnsafeError{Step: steps[i].ID(), Members: union, Reason: derr.Error(), Snapshot: snap}
+			if derr := checkTopology(dc, snap, union); derr != nil {
+				uerr := &UnsafeError{Step: steps[i].ID(), Members: union, Reason: derr.Error(), Snapshot: snap, Cause: derr}
 				for k := i; k < j; k++ {
 					r.rep.Steps[k].Status, r.rep.Steps[k].Error = StatusRefused, uerr.Error()
 				}
@@ -481,10 +522,14 @@ func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) error 
 				continue
 			}
 			snap, err := r.c.Observe(ctx)
-			if err == nil {
-				err = r.e.Approve(ctx, steps[k], snap)
-			}
 			if err != nil {
+				if ctx.Err() != nil {
+					return r.stopped(ctx, steps[k].ID(), ctx.Err())
+				}
+				srs[k].Status, srs[k].Error = StatusFailed, "cannot observe the cluster for the approval: "+err.Error()
+				return &StepError{Step: steps[k].ID(), Err: fmt.Errorf("observe for approval: %w", err)}
+			}
+			if err := r.e.Approve(ctx, steps[k], snap); err != nil {
 				if ctx.Err() != nil {
 					return r.stopped(ctx, steps[k].ID(), ctx.Err())
 				}
@@ -497,8 +542,10 @@ func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) error 
 	for n, k := range todo {
 		run[n] = steps[k]
 	}
-	if err := r.guard(ctx, run, func(k int, err error) {
-		srs[todo[k]].Status, srs[todo[k]].Error = StatusRefused, err.Error()
+	if err := r.guard(ctx, run, func(_ int, err error) {
+		for _, k := range todo {
+			srs[k].Status, srs[k].Error = StatusRefused, err.Error()
+		}
 	}); err != nil {
 		return err
 	}
@@ -591,15 +638,16 @@ func (r *run) guard(ctx context.Context, steps []Step, refused func(k int, err e
 		return r.stopped(ctx, id, ctx.Err())
 	}
 	reason, at := "", 0
+	var cause error
 	switch {
 	case err != nil:
-		reason = "cannot observe the cluster: " + err.Error()
+		reason, cause = "cannot observe the cluster: "+err.Error(), err
 	case len(union) > 0:
 		if aerr := CheckAvailability(snap, union); aerr != nil {
 			reason = aerr.Error()
 		} else if dc, ok := r.c.(DisruptionChecker); ok {
 			if derr := dc.CheckDisruption(snap, union); derr != nil {
-				reason = derr.Error()
+				reason, cause = derr.Error(), derr
 			}
 		}
 	}
@@ -607,14 +655,14 @@ func (r *run) guard(ctx context.Context, steps []Step, refused func(k int, err e
 		for k, st := range steps {
 			if sc, ok := safety(st); ok {
 				if serr := sc.CheckSafe(snap); serr != nil {
-					reason, at = serr.Error(), k
+					reason, cause, at = serr.Error(), serr, k
 					break
 				}
 			}
 		}
 	}
 	if reason != "" {
-		uerr := &UnsafeError{Step: steps[at].ID(), Members: union, Reason: reason, Snapshot: snap}
+		uerr := &UnsafeError{Step: steps[at].ID(), Members: union, Reason: reason, Snapshot: snap, Cause: cause}
 		if len(union) == 0 {
 			uerr.Members = steps[at].Disrupts()
 		}
@@ -642,7 +690,7 @@ func (r *run) runOne(ctx context.Context, st Step, sr *StepReport) error {
 		r.rep.Downtime = true
 		r.mu.Unlock()
 	}
-	if err := r.journal(ctx, Record{Kind: RecordStart, Step: id}); err != nil {
+	if err := r.journal(context.WithoutCancel(ctx), Record{Kind: RecordStart, Step: id}); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -714,17 +762,23 @@ func (r *run) runOne(ctx context.Context, st Step, sr *StepReport) error {
 		}
 		r.emit(ctx, Event{Kind: EventStepFail, Step: id, Attempt: sr.Attempts, Err: err.Error()})
 		serr := &StepError{Step: id, Attempts: sr.Attempts, Err: err}
-		if jerr := r.journal(ctx, Record{Kind: RecordFail, Step: id, Error: err.Error()}); jerr != nil {
+		if jerr := r.journal(context.WithoutCancel(ctx), Record{Kind: RecordFail, Step: id, Error: err.Error()}); jerr != nil {
 			return errors.Join(serr, jerr)
 		}
 		return serr
 	}
-	if err := r.journal(ctx, Record{Kind: RecordFinish, Step: id}); err != nil {
-		return err
-	}
 	fin := time.Now()
 	sr.Finished = &fin
+	if err := r.journal(context.WithoutCancel(ctx), Record{Kind: RecordFinish, Step: id}); err != nil {
+		// The action ran but its outcome could not be recorded: say so.
+		sr.Status, sr.Error = StatusFailed, "ran, but its outcome could not be journaled: "+err.Error()
+		r.emit(ctx, Event{Kind: EventStepFail, Step: id, Attempt: sr.Attempts, Err: sr.Error})
+		return err
+	}
 	sr.Status = StatusDone
+	r.mu.Lock()
+	r.lastRun = id
+	r.mu.Unlock()
 	if n, ok := st.(Noter); ok {
 		sr.Note = n.Note()
 	}

@@ -242,6 +242,7 @@ func TestGateTimeoutCarriesLastFailure(t *testing.T) {
 		require.ErrorIs(t, err, upgrade.ErrGateTimeout)
 		var ge *upgrade.GateError
 		require.ErrorAs(t, err, &ge)
+		assert.False(t, ge.Permanent, "a member that never returns may still return: a timeout, not permanent")
 		assert.Contains(t, ge.Last.Error(), "unreachable")
 		assert.Equal(t, 20*time.Minute, time.Since(start))
 		assert.Equal(t, upgrade.StatusFailed, rep.Steps[1].Status)
@@ -254,9 +255,15 @@ func TestWrongVersionAfterInstallStopsBeforeFailover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := pair()
 		c.Member("b").WrongVersion = "1.0"
+		start := time.Now()
 		_, err := (&upgrade.Executor{}).Run(t.Context(), c, plan(t, c, "2.0"))
-		require.ErrorIs(t, err, upgrade.ErrGateTimeout)
-		assert.Contains(t, err.Error(), `version "1.0", want "2.0"`)
+		require.ErrorIs(t, err, upgrade.ErrPermanent)
+		var ge *upgrade.GateError
+		require.ErrorAs(t, err, &ge)
+		assert.True(t, ge.Permanent)
+		assert.Contains(t, err.Error(), "came back on 1.0, not 2.0")
+		// b is back at 305 s; the poll at 310 s sees it on 1.0: no 20-minute wait.
+		assert.Equal(t, 310*time.Second, time.Since(start))
 		assert.Equal(t, 0, c.CountCalls("failover", ""))
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -400,5 +401,127 @@ func TestBackupReferenceInReport(t *testing.T) {
 		rep, err := (&upgrade.Executor{}).Run(t.Context(), c, p)
 		require.NoError(t, err)
 		assert.Equal(t, "backup b-1.bak", rep.Steps[0].Note)
+	})
+}
+
+// In a batch, b's install fails and c's succeeds: the re-plan still fails
+// over to b (the same target as the original plan), so the journal resumes.
+func TestBatchPartialFailureResumes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := upgradetest.NewCluster("fw1", time.Second,
+			&upgradetest.Member{Name: "a", Version: "1.0", Role: upgrade.RoleActive, RebootDuration: time.Minute},
+			&upgradetest.Member{Name: "b", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: time.Minute, InstallFails: true},
+			&upgradetest.Member{Name: "c", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: time.Minute},
+		)
+		r := upgrade.Rolling{Cluster: c, Gate: gate, Grammar: versionpath.Dotted{}, BatchSize: 2}
+		mem := &upgrade.MemoryJournal{}
+		snap, _ := c.Observe(t.Context())
+		p, err := r.Plan(snap, "2.0")
+		require.NoError(t, err)
+		_, err = (&upgrade.Executor{Journal: mem}).Run(t.Context(), c, p)
+		require.ErrorIs(t, err, upgradetest.ErrInstallFailed)
+		<-time.After(2 * time.Minute) // c comes back on 2.0
+		c.Member("b").InstallFails = false
+		snap, _ = c.Observe(t.Context())
+		p2, err := r.Plan(snap, "2.0")
+		require.NoError(t, err)
+		assert.Contains(t, p2.StepIDs(), "failover:to:b")
+		rep, err := (&upgrade.Executor{Journal: mem}).Run(t.Context(), c, p2)
+		require.NoError(t, err, rep.Markdown())
+		assert.Equal(t, 0, c.Probe.LostTicks())
+	})
+}
+
+// A journal that says everything is done, replayed against a cluster that
+// is not on the target (e.g. restored from a snapshot): not "OK".
+func TestConvergedCatchesAJournalTheClusterContradicts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		mem := &upgrade.MemoryJournal{}
+		p := plan(t, c, "2.0")
+		_, err := (&upgrade.Executor{Journal: mem}).Run(t.Context(), c, p)
+		require.NoError(t, err)
+		restored := pair() // same names, back on 1.0
+		rep, err := (&upgrade.Executor{Journal: mem}).Run(t.Context(), restored, p)
+		require.ErrorIs(t, err, upgrade.ErrNotConverged)
+		assert.False(t, rep.OK)
+		assert.Contains(t, err.Error(), `member a runs "1.0", not 2.0`)
+	})
+}
+
+func TestRedactAlsoOnSuccess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		p := upgrade.Plan{Cluster: "fw1", Steps: []upgrade.Step{noteStep{"token S3cret"}}}
+		rep, err := (&upgrade.Executor{Redact: []string{"S3cret"}}).Run(t.Context(), c, p)
+		require.NoError(t, err)
+		assert.Equal(t, "token ********", rep.Steps[0].Note)
+		assert.NotContains(t, rep.Markdown(), "S3cret")
+	})
+}
+
+type noteStep struct{ note string }
+
+func (n noteStep) ID() string                { return "noted" }
+func (n noteStep) Description() string       { return "a step with a note" }
+func (n noteStep) Disrupts() []string        { return nil }
+func (n noteStep) Run(context.Context) error { return nil }
+func (n noteStep) Note() string              { return n.note }
+
+// The user's own pre-checks (a change window) also guard a resumed run.
+func TestUserPreChecksRunOnResume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		mem := &upgrade.MemoryJournal{}
+		ctx, cancel := context.WithCancel(t.Context())
+		_, err := (&upgrade.Executor{Journal: mem, OnEvent: func(e upgrade.Event) {
+			if e.Kind == upgrade.EventStepFinish && e.Step == "install:b@2.0" {
+				cancel()
+			}
+		}}).Run(ctx, c, plan(t, c, "2.0"))
+		require.ErrorIs(t, err, upgrade.ErrStopped)
+		closed := upgrade.PreCheck{Name: "change window", Check: func(context.Context, upgrade.Snapshot) error {
+			return errors.New("window closed")
+		}}
+		_, err = (&upgrade.Executor{Journal: mem, PreChecks: []upgrade.PreCheck{closed}}).Run(t.Context(), c, plan(t, c, "2.0"))
+		require.ErrorIs(t, err, upgrade.ErrPreCheck)
+		assert.Contains(t, err.Error(), "window closed")
+		assert.Zero(t, c.CountCalls("failover", ""))
+	})
+}
+
+// Disrupting every member is refused by the dry run (it does not depend on
+// state), and the real run marks every step of the batch refused.
+func TestWholeClusterBatchRefusedInDryRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		p := upgrade.Plan{Cluster: "fw1", Steps: []upgrade.Step{
+			&upgrade.Func{StepID: "x:a", Batch: "x", Members: []string{"a"}, Do: func(context.Context) error { return nil }},
+			&upgrade.Func{StepID: "x:b", Batch: "x", Members: []string{"b"}, Do: func(context.Context) error { return nil }},
+		}}
+		rep, err := (&upgrade.Executor{DryRun: true}).Run(t.Context(), c, p)
+		require.ErrorIs(t, err, upgrade.ErrUnsafe)
+		assert.Contains(t, err.Error(), "every member")
+		assert.Equal(t, upgrade.StatusRefused, rep.Steps[1].Status)
+		rep, err = (&upgrade.Executor{}).Run(t.Context(), c, p)
+		require.ErrorIs(t, err, upgrade.ErrUnsafe)
+		assert.Equal(t, upgrade.StatusRefused, rep.Steps[0].Status)
+		assert.Equal(t, upgrade.StatusRefused, rep.Steps[1].Status)
+	})
+}
+
+var errPrecondition = errors.New("vendor precondition")
+
+// A refusal by a step's safety precondition keeps the vendor's error type.
+func TestUnsafeErrorKeepsTheCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		p := upgrade.Plan{Cluster: "fw1", Steps: []upgrade.Step{
+			&upgrade.Func{StepID: "hop", Safe: func(upgrade.Snapshot) error { return fmt.Errorf("hop skips a minor: %w", errPrecondition) },
+				Do: func(context.Context) error { return nil }},
+		}}
+		_, err := (&upgrade.Executor{}).Run(t.Context(), c, p)
+		require.ErrorIs(t, err, upgrade.ErrUnsafe)
+		require.ErrorIs(t, err, errPrecondition)
 	})
 }

@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -147,23 +148,51 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 			p.Steps = append(p.Steps, backupStep(m.ID, b))
 		}
 	}
-	if len(active) > 0 && len(upgraded) > 0 {
+	// The failover target is the first member, in snapshot order, that
+	// does not forward, whatever its upgrade state: the same member however
+	// far a crashed run got, so re-planning keeps the step IDs.
+	to, toUpgraded := "", false
+	for _, m := range s.Members {
+		if slices.ContainsFunc(upgraded, func(u MemberState) bool { return u.ID == m.ID }) {
+			to, toUpgraded = m.ID, true
+			break
+		}
+		if slices.ContainsFunc(pending, func(u MemberState) bool { return u.ID == m.ID }) {
+			to = m.ID
+			break
+		}
+	}
+	if len(active) > 0 && toUpgraded {
 		// The failover target was upgraded before this plan (or before a
 		// crash, possibly during its health gate): wait for it again first.
 		// Placed first, the step keeps the order of the original plan.
-		p.Steps = append(p.Steps, r.waitUpgraded(upgraded[0].ID, target, timing))
+		p.Steps = append(p.Steps, r.waitUpgraded(to, target, timing))
+	}
+	g := r.Grammar
+	p.Converged = func(s Snapshot) error {
+		var probs []string
+		for _, m := range s.Members {
+			same, err := sameVersion(g, m.Version, target)
+			if err != nil || !same {
+				probs = append(probs, fmt.Sprintf("member %s runs %q, not %s", m.ID, m.Version, target))
+			}
+			if !m.Healthy {
+				probs = append(probs, fmt.Sprintf("member %s is not healthy", m.ID))
+			}
+		}
+		if err := CheckAvailability(s, nil); err != nil {
+			probs = append(probs, err.Error())
+		}
+		if len(probs) > 0 {
+			return errors.New(strings.Join(probs, "; "))
+		}
+		return nil
 	}
 	batch := max(r.BatchSize, 1)
 	for i := 0; i < len(pending); i += batch {
 		p.Steps = append(p.Steps, r.installSteps(members, pending[i:min(i+batch, len(pending))], target, timing)...)
 	}
 	if len(active) > 0 {
-		to := ""
-		if len(upgraded) > 0 {
-			to = upgraded[0].ID
-		} else {
-			to = pending[0].ID
-		}
 		p.Steps = append(p.Steps, r.failoverSteps(to, target, timing)...)
 		for i := 0; i < len(active); i += batch {
 			p.Steps = append(p.Steps, r.installSteps(members, active[i:min(i+batch, len(active))], target, timing)...)
@@ -256,14 +285,27 @@ func (r Rolling) installSteps(members map[string]Member, batch []MemberState, ta
 	return steps
 }
 
-// waitUpgraded is the post-install gate of one member.
+// waitUpgraded is the post-install gate of one member. A member seen away
+// (down, unknown, missing) during the wait that then comes back healthy on
+// another version has rebooted without taking the upgrade: waiting cannot
+// fix that, so the gate fails at once (ErrPermanent).
 func (r Rolling) waitUpgraded(id, target string, t Timing) Step {
 	g := r.Grammar
+	var seenAway bool
 	return &Wait{
 		StepID:  waitID(id, target),
 		Desc:    fmt.Sprintf("wait until %s is back on %s, healthy and in sync", id, target),
 		Cluster: r.Cluster,
 		G: Gate{Name: "member " + id + " upgraded", Timing: t, Check: func(s Snapshot) error {
+			m, ok := s.Member(id)
+			switch {
+			case !ok || m.Role == RoleDown || m.Role == RoleUnknown:
+				seenAway = true
+			case seenAway && m.Healthy && m.Version != "":
+				if same, err := sameVersion(g, m.Version, target); err == nil && !same {
+					return fmt.Errorf("%w: member %s rebooted and came back on %s, not %s", ErrPermanent, id, m.Version, target)
+				}
+			}
 			return memberUpgraded(g, s, id, target)
 		}},
 	}

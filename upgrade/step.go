@@ -219,6 +219,12 @@ type Plan struct {
 	Target string
 	// Steps run in order.
 	Steps []Step
+	// Converged, if set, is the plan's end state: after the last step the
+	// executor observes the cluster and fails with ErrNotConverged when it
+	// returns an error. It catches a journal that claims work the cluster
+	// does not show (Rolling sets it: every member on the target, one
+	// forwarding, all healthy).
+	Converged func(s Snapshot) error
 }
 
 // Planner turns an observed snapshot and a target version into a plan.
