@@ -15,6 +15,10 @@ import (
 
 const clavisterTarget = "14.00.10.00-31870"
 
+// clavisterDemoPassword is the simulated units' CLI password. It is fixed
+// so the tests can prove it never appears in any output.
+const clavisterDemoPassword = "hitless-Demo-Pw-7x"
+
 var clavisterFaults = map[string]string{
 	"never-returns":    "the inactive unit's restart never comes back: the health gate times out, the active unit keeps forwarding",
 	"back-on-old":      "the inactive unit comes back on its old firmware: refused before the failover",
@@ -31,7 +35,8 @@ var clavisterFaults = map[string]string{
 // driver over SSH on 127.0.0.1.
 func runClavister(ctx context.Context, o options) (*result, error) {
 	opts := clavistertest.Options{
-		Names: [2]string{"fw-a", "fw-b"},
+		Names:    [2]string{"fw-a", "fw-b"},
+		Password: clavisterDemoPassword,
 		// The simulated `ls` prints sizes so that the upload is verified
 		// before anything is applied. This is a hitless assumption, not a
 		// capture: the public cOS Core `ls` capture prints names only, and
@@ -128,29 +133,38 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 		return res, err
 	}
 
-	c, err := clavister.New(ctx, cfg)
-	if err != nil {
-		return finish(err)
+	timing := upgrade.Timing{Interval: o.scaled(100 * time.Millisecond), MinHealthy: o.scaled(300 * time.Millisecond), Deadline: o.scaled(15 * time.Second)}
+	// attempt is one "process": connect, observe, plan, run with journal j.
+	attempt := func(j upgrade.Journal, showPlan bool) (*upgrade.Report, error) {
+		c, err := clavister.New(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		snap, err := c.Observe(ctx)
+		if err != nil {
+			return nil, err
+		}
+		plan, err := clavister.Planner{Cluster: c, Gate: timing}.Plan(snap, o.target)
+		if err != nil {
+			return nil, err
+		}
+		if showPlan {
+			fmt.Fprintf(o.out, "\nDry run:\n%s\n", plan.Render())
+		}
+		return (&upgrade.Executor{OnEvent: progress(o.out), Journal: j, Redact: []string{password}}).Run(ctx, c, plan)
 	}
-	defer c.Close()
-	snap, err := c.Observe(ctx)
-	if err != nil {
-		return finish(err)
+	rep, err := runWithCrash(ctx, o, dir, attempt)
+	if rep != nil {
+		res.Report, res.Steps = rep, rep.Steps
 	}
-	planner := clavister.Planner{Cluster: c, Gate: upgrade.Timing{
-		Interval: o.scaled(100 * time.Millisecond), MinHealthy: o.scaled(300 * time.Millisecond), Deadline: o.scaled(15 * time.Second),
-	}}
-	plan, err := planner.Plan(snap, o.target)
-	if err != nil {
-		return finish(err)
+	if err == nil {
+		final := map[string]string{}
+		for _, u := range sim.Units() {
+			final[u.Name()] = u.Version()
+		}
+		err = checkFinal(final, o.target)
 	}
-	fmt.Fprintf(o.out, "\nDry run:\n%s\n", plan.Render())
-	ex := &upgrade.Executor{OnEvent: progress(o.out)}
-	if o.journal != "" {
-		ex.Journal = &upgrade.FileJournal{Path: o.journal}
-	}
-	rep, err := ex.Run(ctx, c, plan)
-	res.Report, res.Steps = rep, rep.Steps
 	return finish(err)
 }
 

@@ -7,6 +7,7 @@
 //	go run ./examples/quickstart                      # Clavister cOS Core HA pair
 //	go run ./examples/quickstart -fault back-on-old   # a fault: clean, explained stop, exit 1
 //	go run ./examples/quickstart -json                # the report as JSON on stdout
+//	go run ./examples/quickstart -crash-after 5       # die after 5 journal writes, resume
 //
 // Exit codes: 0 upgraded with no traffic lost; 1 stopped (fault or error),
 // cluster still forwarding; 2 bad flags.
@@ -21,10 +22,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/hitless/hitless/aviatrix"
+	"github.com/hitless/hitless/clavister"
 	"github.com/hitless/hitless/upgrade"
 )
 
@@ -56,24 +60,26 @@ type command struct {
 
 // options are the parsed flags shared by every vendor.
 type options struct {
-	target  string
-	speed   float64
-	fault   string
-	journal string
-	out     io.Writer // progress display
+	target     string
+	speed      float64
+	fault      string
+	crashAfter int       // simulate a crash after this many journal writes, then resume
+	journal    string    // unused by the runners that resume with runWithCrash
+	out        io.Writer // progress display
 }
 
 // vendor runs one simulated upgrade.
 type vendor struct {
 	defaultTarget string
+	validTarget   func(string) error
 	faults        map[string]string // name -> what it shows
 	run           func(ctx context.Context, o options) (*result, error)
 }
 
 func vendors() map[string]vendor {
 	return map[string]vendor{
-		"clavister": {defaultTarget: clavisterTarget, faults: clavisterFaults, run: runClavister},
-		"aviatrix":  {defaultTarget: aviatrixTarget, faults: aviatrixFaults, run: runAviatrix},
+		"clavister": {defaultTarget: clavisterTarget, validTarget: func(s string) error { _, err := clavister.ParseVersion(s); return err }, faults: clavisterFaults, run: runClavister},
+		"aviatrix":  {defaultTarget: aviatrixTarget, validTarget: func(s string) error { _, err := aviatrix.ParseVersion(s); return err }, faults: aviatrixFaults, run: runAviatrix},
 	}
 }
 
@@ -90,7 +96,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	fault := fs.String("fault", "", "inject a fault (see -list-faults)")
 	listFaults := fs.Bool("list-faults", false, "list the faults of -vendor and exit")
 	asJSON := fs.Bool("json", false, "print the report as JSON on stdout (progress goes to stderr)")
-	journal := fs.String("journal", "", "journal file (resume a crashed run with the same flags)")
+	crashAfter := fs.Int("crash-after", 0, "simulate a crash after N journal writes, then resume in a new \"process\" (new connections, fresh observation, re-plan) from the same journal file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -120,9 +126,17 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "-speed must be > 0")
 		return 2
 	}
-	o := options{target: *target, speed: *speed, fault: *fault, journal: *journal, out: stdout}
+	if *crashAfter < 0 {
+		fmt.Fprintln(stderr, "-crash-after must be >= 0")
+		return 2
+	}
+	o := options{target: *target, speed: *speed, fault: *fault, crashAfter: *crashAfter, out: stdout}
 	if o.target == "" {
 		o.target = v.defaultTarget
+	}
+	if err := v.validTarget(o.target); err != nil {
+		fmt.Fprintf(stderr, "bad -target: %v\n", err)
+		return 2
 	}
 	if *asJSON {
 		o.out = stderr
@@ -202,6 +216,58 @@ func progress(w io.Writer) func(upgrade.Event) {
 			fmt.Fprintf(w, "%8s  %s: %s\n", at, ev.Kind, ev.Message)
 		}
 	}
+}
+
+// errCrashed is what a crashingJournal returns: the simulated process died
+// right there, before the record was written.
+var errCrashed = errors.New("simulated crash: the process died here")
+
+// crashingJournal accepts limit appends, then fails every later one.
+type crashingJournal struct {
+	upgrade.Journal
+	n, limit int
+}
+
+func (j *crashingJournal) Append(ctx context.Context, r upgrade.Record) error {
+	if j.n >= j.limit {
+		return errCrashed
+	}
+	j.n++
+	return j.Journal.Append(ctx, r)
+}
+
+// runWithCrash runs attempt (one "process": connect, observe, plan, run)
+// with a file journal in dir. With -crash-after N the first process dies
+// after N journal writes, and a second one resumes from the same journal
+// file: finished steps are skipped, an interrupted step is verified, no
+// disruptive step runs twice.
+func runWithCrash(_ context.Context, o options, dir string, attempt func(j upgrade.Journal, showPlan bool) (*upgrade.Report, error)) (*upgrade.Report, error) {
+	path := filepath.Join(dir, "run.journal")
+	if o.crashAfter <= 0 {
+		return attempt(&upgrade.FileJournal{Path: path}, true)
+	}
+	rep, err := attempt(&crashingJournal{Journal: &upgrade.FileJournal{Path: path}, limit: o.crashAfter}, true)
+	if !errors.Is(err, errCrashed) {
+		return rep, err // done (or failed) before the crash point
+	}
+	fmt.Fprintf(o.out, "\n*** simulated crash after %d journal writes; a new process resumes from %s ***\n\n", o.crashAfter, path)
+	return attempt(&upgrade.FileJournal{Path: path}, false)
+}
+
+// checkFinal accepts a run only when every member ends on the target: the
+// simulator's own state, not the report's word for it.
+func checkFinal(final map[string]string, target string) error {
+	var off []string
+	for m, v := range final {
+		if v != target {
+			off = append(off, fmt.Sprintf("%s runs %s", m, v))
+		}
+	}
+	if len(off) > 0 {
+		sort.Strings(off)
+		return fmt.Errorf("%w: %s, not %s", upgrade.ErrNotConverged, strings.Join(off, ", "), target)
+	}
+	return nil
 }
 
 // reason pairs an error category with the sentence that explains it.
