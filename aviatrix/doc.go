@@ -54,10 +54,11 @@
 // a fresh snapshot and the union of the members a step, or a batch of
 // grouped steps, disrupts, for every plan (hand-written upgrade.Func steps
 // included) and in dry runs, refusing the step (upgrade.ErrUnsafe) unless
-// each HA set it touches keeps another healthy member (active, or standby
-// in an active-standby pair), and refusing two members of one set
+// every other member of each HA set it touches is healthy (active, or
+// standby in an active-standby pair), and refusing two members of one set
 // outright (aviatrix.md §6: never both members of an ActiveMesh pair or
-// group at once). The steps' own safety checks (upgrade.SafetyChecker)
+// group at once): a member already down counts as disrupted, so a group of
+// three with one member down does not lose a second one. The steps' own safety checks (upgrade.SafetyChecker)
 // add the version rules: a gateway only to the controller's current
 // version, and only from its previous version or its minor when catching
 // up (versionpath.CheckGatewayUpgrade / CheckGatewayRollback); a
@@ -89,7 +90,7 @@
 //	pre-checks (Fleet.PreCheck via upgrade.PreChecker: controller reachable,
 //	  backup enabled, every gateway up and idle, versions consistent)
 //	[gateways below the controller -> controller's version, in batches]
-//	for each hop of versionpath.Path (explicit versions only):
+//	for each hop of versionpath.PathWith + PathRules (explicit versions):
 //	  controller@<hop>        upgrade_platform, poll through the restart
 //	                          window, log in again, confirm
 //	  wait:controller@<hop>   health gate
@@ -104,9 +105,24 @@
 // controller's previous version, one member of a set at a time; the
 // controller cannot be rolled back.
 //
-// Step IDs depend only on the topology, the selection and the versions:
-// after a crash, OpenFleet + PlanUpgrade with the same request yield the
-// remaining steps with the same IDs, and the executor's journal resumes.
+// Step IDs depend only on the topology, the selection and the versions,
+// so after a crash a new process (OpenFleet, re-plan, an Executor with the
+// same journal) resumes: finished steps are skipped, an interrupted one is
+// verified, and no write is sent twice. Re-plan with:
+//
+//   - PlanUpgrade: the same request with UpgradeRequest.CatchUp set. Once a
+//     controller hop has finished the gateways lag the controller, and the
+//     request without CatchUp is refused with
+//     versionpath.ErrGatewayNotConverged (the documented pre-check; its
+//     text says "resuming an interrupted run? set UpgradeRequest.CatchUp").
+//     With CatchUp the lagging gateways' batches come first, under the
+//     step IDs the journal already holds. Fleet.Plan (upgrade.Planner)
+//     always sets it.
+//   - PlanRollback and PlanImageUpgrade: the same request.
+//
+// A controller hop cut during its "in progress" phase is not sent again:
+// the resumed step finds the upgrade running (platform_upgrade_status) and
+// polls it.
 //
 // # Image upgrades
 //

@@ -234,6 +234,8 @@ func TestEndToEndRollback(t *testing.T) {
 	})
 }
 
+// The run is cancelled between steps; cuts inside a step (the process
+// dying mid-write or mid-poll) are TestResumeAfterCutMidStep's.
 func TestEndToEndResumeAfterCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := aviatrixtest.NewFleet("6.5.2721", 4)

@@ -89,18 +89,20 @@ var (
 	// unless the request sets AllowOutage, which puts each such gateway in a
 	// batch of its own whose step declares downtime.
 	ErrOutage = errors.New("aviatrix: gateway has no HA peer: its upgrade is an outage")
-	// ErrPairUnsafe: disrupting the named gateways would take two members
-	// of one HA set (pair or group) at once, or leave a set they touch
-	// without another healthy member (aviatrix.md §6 step 4: "never put
-	// both members of an ActiveMesh pair or group in the same batch").
+	// ErrPairUnsafe: disrupting the named gateways would put two members of
+	// one HA set (pair or group) down at once, counting members already
+	// down, unhealthy or unobserved, or leave a set they touch without
+	// another healthy member (aviatrix.md §6 step 4: "never put both
+	// members of an ActiveMesh pair or group in the same batch").
 	// Returned as a *PairError by Fleet.CheckPairs / CheckDisruption, by a
 	// gateway Member's Install and Rollback, and by a gateway step right
 	// before it writes; it also matches upgrade.ErrUnsafe.
 	ErrPairUnsafe = errors.New("aviatrix: unsafe for an HA set")
 	// ErrHopSkipped: a controller hop is not the next hop of the documented
-	// path from the controller's current version: versionpath.Path over
-	// the release catalog is not exactly [target], so the hop would skip a
-	// minor or leave the current minor before its latest build
+	// path from the controller's current version: versionpath.PathWith
+	// over the release catalog and PathRules is not exactly [target], so
+	// the hop would skip a minor (6.9 before 7.0 included, even when the
+	// catalog omits it) or leave the current minor before its latest build
 	// (aviatrix.md §2: minors are sequential, multi-hop upgrades are not
 	// supported). *HopError; nothing is sent.
 	ErrHopSkipped = errors.New("aviatrix: controller hop is not the next hop of the upgrade path")
@@ -133,7 +135,7 @@ func (e *PairError) Is(target error) bool {
 type HopError struct {
 	// From is the controller's current version; To the hop's target.
 	From, To string
-	// Path is the path versionpath.Path found from From to To over the
+	// Path is the path versionpath.PathWith (with PathRules) found from From to To over the
 	// catalog (more than one hop), or nil when there is none.
 	Path []string
 	// Err is the path error (a *versionpath.PathError: ErrMissingMinor,

@@ -483,13 +483,16 @@ func (f *Fleet) versionFleet(s upgrade.Snapshot, only []string) (versionpath.Fle
 	return vf, errors.Join(errs...)
 }
 
-// CheckPairs is the per-HA-set availability guard. It returns nil when
-// disrupting names (gateway names; ControllerID is ignored, duplicates
-// count once) leaves, in every HA set they touch, at least one other member
-// that is healthy and active (or standby, in an active-standby pair), and
-// no two members of one set are disrupted together (aviatrix.md §6 step 4:
-// "Never put both members of an ActiveMesh pair or group in the same
-// batch"). Otherwise it returns a *PairError (ErrPairUnsafe,
+// CheckPairs is the per-HA-set availability guard. It returns nil when, in
+// every HA set that names (gateway names; ControllerID is ignored,
+// duplicates count once) touch, exactly one member is disrupted and every
+// other member is observed healthy and active (or standby, in an
+// active-standby pair): at most one member of a set is ever down
+// (aviatrix.md §6 step 4: "Never put both members of an ActiveMesh pair or
+// group in the same batch"). A member already down, unhealthy or not
+// observed counts as disrupted: in a group of three with one member down,
+// disrupting a second one is refused although the third would still
+// forward. Otherwise it returns a *PairError (ErrPairUnsafe,
 // upgrade.ErrUnsafe) listing every failing set. A standalone gateway always
 // fails it: its upgrade is an outage, which a step must declare
 // (upgrade.DowntimeDeclarer) to be left out of the guard. It is the
@@ -524,29 +527,33 @@ func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
 			probs = append(probs, fmt.Sprintf("HA set of %s: %s in one batch (never both members of a pair or group at once)", set.Primary, strings.Join(hit, " and ")))
 			continue
 		}
-		var others []string
-		ok := false
+		// Every other member must be up and healthy: one already down
+		// (or unobserved) counts as disrupted, so disrupting hit would put
+		// two members of the set down at once.
+		var down []string
+		up := 0
 		for _, m := range set.Members() {
 			if disrupted[m] {
 				continue
 			}
 			st, seen := f.member(s, m)
-			if seen && st.Healthy && (st.Role == upgrade.RoleActive || st.Role == upgrade.RoleStandby) {
-				ok = true
-				break
-			}
-			if !seen {
-				others = append(others, m+" not observed")
-			} else {
-				others = append(others, fmt.Sprintf("%s is %s (healthy=%t)", m, st.Role, st.Healthy))
+			switch {
+			case !seen:
+				down = append(down, m+" not observed")
+			case !st.Healthy || (st.Role != upgrade.RoleActive && st.Role != upgrade.RoleStandby):
+				down = append(down, fmt.Sprintf("%s is %s (healthy=%t)", m, st.Role, st.Healthy))
+			default:
+				up++
 			}
 		}
-		if !ok {
-			if len(others) == 0 {
-				probs = append(probs, fmt.Sprintf("HA set of %s: %s has no HA peer (upgrading it is an outage)", set.Primary, hit[0]))
-			} else {
-				probs = append(probs, fmt.Sprintf("HA set of %s: no other member would forward: %s", set.Primary, strings.Join(others, ", ")))
-			}
+		switch {
+		case up == 0 && len(down) == 0:
+			probs = append(probs, fmt.Sprintf("HA set of %s: %s has no HA peer (upgrading it is an outage)", set.Primary, hit[0]))
+		case up == 0:
+			probs = append(probs, fmt.Sprintf("HA set of %s: no other member would forward: %s", set.Primary, strings.Join(down, ", ")))
+		case len(down) > 0:
+			probs = append(probs, fmt.Sprintf("HA set of %s: %s would be down together with %s (never two members of a pair or group down at once)",
+				set.Primary, hit[0], strings.Join(down, ", ")))
 		}
 	}
 	if len(probs) > 0 {

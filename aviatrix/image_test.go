@@ -355,6 +355,8 @@ func TestEndToEndImageUpgrade(t *testing.T) {
 	})
 }
 
+// Cancelled between steps; a cut inside an image step is in
+// TestResumeAfterCutMidStep.
 func TestEndToEndImageResumeAfterCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := aviatrixtest.NewFleet("6.6.5545", 3)

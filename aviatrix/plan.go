@@ -40,7 +40,9 @@ type UpgradeRequest struct {
 	// alone in a step that declares downtime (see ErrOutage).
 	AllowOutage bool `json:"allow_outage,omitempty"`
 	// CatchUp lets the plan first upgrade selected gateways that are behind
-	// the controller to the controller's current version. Without it such
+	// the controller to the controller's current version. Set it to resume
+	// an interrupted run (the same request, the same journal): after a
+	// controller hop the gateways lag the controller. Without it such
 	// a gateway refuses the plan (versionpath.ErrGatewayNotConverged): the
 	// documented pre-check is that every gateway already equals the
 	// controller (aviatrix.md §6 step 1; a controller on 6.5.300 with
@@ -60,8 +62,10 @@ type RollbackRequest struct {
 	// To is the rollback version; "" means the controller's previous
 	// version, the only one allowed.
 	To string `json:"to,omitempty"`
-	// Groups selects the gateways, in order; nil means every gateway above
-	// To.
+	// Groups selects the gateways, in order; nil means every gateway (those
+	// not above To have nothing to do and get no step). The batches are
+	// built over the whole selection, whatever each gateway's version, so
+	// re-planning the same request after a crash resumes the journal.
 	Groups []Selector `json:"groups,omitempty"`
 	// Batches gives explicit batches instead (validated like
 	// UpgradeRequest.Batches).
@@ -98,7 +102,7 @@ type Plan struct {
 	// rollback version.
 	To string `json:"to"`
 	// Hops are the controller hops, explicit versions, in order
-	// (versionpath.Path).
+	// (versionpath.PathWith with PathRules).
 	Hops []string `json:"hops,omitempty"`
 	// Phases details the controller hops and gateway batches.
 	Phases []Phase `json:"phases"`
@@ -203,14 +207,19 @@ func (c versionCache) plannable(s string) (Version, error) {
 // PlanUpgrade plans the selective upgrade of the fleet as documented
 // (aviatrix.md §6): first any selected gateway below the controller is
 // brought to the controller's version; then, for each controller hop of
-// versionpath.Path (latest build of the current minor, then each minor in
-// turn, explicit versions only): the controller hop (upgrade_platform, poll
+// versionpath.PathWith with PathRules (latest build of the current minor,
+// then each minor in turn, a major left only from its last minor, explicit
+// versions only): the controller hop (upgrade_platform, poll
 // through the restart window, log in again, confirm), a health gate, and
 // the gateway batches, each followed by a health gate.
 //
 // Planning is pure (no I/O) and deterministic; step IDs depend only on the
 // topology, the selection and the versions, so re-planning from a fresh
-// inventory after a crash yields the remaining steps with the same IDs.
+// inventory after a crash yields the remaining steps with the same IDs —
+// with CatchUp set once a controller hop has finished (the gateways then
+// lag the controller, and the request without it is refused with
+// versionpath.ErrGatewayNotConverged: "resuming an interrupted run? set
+// UpgradeRequest.CatchUp").
 // Every rule is checked before anything runs, and every problem is
 // reported at once in a *PlanError: unparseable or 8.x versions
 // (ErrUnsupportedVersion), a target behind the controller
@@ -340,7 +349,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 			probs = append(probs, err)
 		}
 	case target.Compare(cur) > 0:
-		hops, err = versionpath.Path(catalog, cur, target)
+		hops, err = versionpath.PathWith(catalog, cur, target, PathRules())
 		if err != nil && len(src) == 0 {
 			err = fmt.Errorf("%w (no release catalog: the controller did not list its releases; give UpgradeRequest.Catalog)", err)
 		}
@@ -381,7 +390,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 			continue
 		}
 		if !req.CatchUp {
-			probs = append(probs, fmt.Errorf("gateway %s runs %s, not the controller's %s: %w (aviatrix.md §6 step 1; UpgradeRequest.CatchUp upgrades it to the controller's version first)", n, v, cur, versionpath.ErrGatewayNotConverged))
+			probs = append(probs, fmt.Errorf("gateway %s runs %s, not the controller's %s: %w (aviatrix.md §6 step 1; resuming an interrupted run? set UpgradeRequest.CatchUp, which upgrades it to the controller's version first)", n, v, cur, versionpath.ErrGatewayNotConverged))
 			continue
 		}
 		if vio := catchUp(cur, prev, n, v); vio != nil {
@@ -514,7 +523,12 @@ func upgradeWarnings(cur Version, hops []versionpath.Version, outages []string) 
 // (versionpath.CheckGatewayRollback, all at once in a *PlanError): only to
 // the controller's previous version (ErrRollbackTarget; "beyond previous"
 // is refused), which must be known (ErrNoPrevious), never upward
-// (ErrNotRollback). Gateways already on the rollback version are skipped.
+// (ErrNotRollback), also when no gateway has anything to roll back.
+// Gateways not above the rollback version get no step (a selected one below
+// it is refused, ErrNotRollback); a gateway without an HA peer that has to
+// roll back needs AllowOutage (ErrOutage). The batches cover the whole
+// selection whatever each gateway's version, so re-planning the same
+// request after a crash yields the remaining steps with the journal's IDs.
 // The controller itself cannot be rolled back (PlanUpgrade refuses a target
 // behind it).
 func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
@@ -545,26 +559,14 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 	} else if to, err = plannable("rollback version", toText); err != nil {
 		probs = append(probs, err)
 	}
-	groups := req.Groups
-	var explicit [][]string
-	if req.Batches != nil {
-		explicit = req.Batches
-	}
-	// By default select every gateway above the rollback version (and any
-	// whose version does not parse, so that it is reported).
-	if groups == nil && explicit == nil && !to.IsZero() {
-		var ns []string
-		for _, g := range f.inv.Gateways {
-			if v, err := ParseVersion(g.Version); err != nil || v.Compare(to) > 0 {
-				ns = append(ns, g.Name)
-			}
-		}
-		groups = []Selector{{Names: ns}}
-		if len(ns) == 0 {
-			groups = []Selector{} // nothing to roll back
-		}
-	}
-	batches, outages, berrs := f.batches(groups, explicit, req.MaxParallel, req.AllowOutage)
+	// The batches cover every selected gateway (by default every gateway),
+	// whatever its version, so that the step IDs do not depend on how far
+	// the rollback got: re-planning after a crash yields the remaining
+	// steps with the same IDs. Standalone gateways are always alone in
+	// their batch; whether their outage is accepted is decided below, for
+	// those with work to do (as PlanImageUpgrade does).
+	chosen := req.Groups != nil || req.Batches != nil
+	batches, solo, berrs := f.batches(req.Groups, req.Batches, req.MaxParallel, true)
 	probs = append(probs, berrs...)
 	need := map[string]bool{}
 	if !to.IsZero() {
@@ -576,7 +578,10 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 					continue
 				}
 				vf.Gateways[n] = gv
-				if gv.Equal(to) {
+				// Only gateways above the rollback version roll back. One
+				// below it is reported when the user selected it (it cannot
+				// be rolled back), and left alone by the default selection.
+				if gv.Compare(to) == 0 || (gv.Compare(to) < 0 && !chosen) {
 					continue
 				}
 				if err := versionpath.CheckGatewayRollback(vf, n, to); err != nil {
@@ -585,6 +590,27 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 				}
 				need[n] = true
 			}
+		}
+		// Nothing to roll back still needs a valid rollback version.
+		if len(need) == 0 && len(probs) == 0 {
+			switch prev := vf.ControllerPrevious; {
+			case prev == nil:
+				probs = append(probs, versionpath.Violations{{Rule: versionpath.RuleControllerFirst, Kind: versionpath.ErrNoPrevious,
+					Party: versionpath.PartyController, Target: to.String()}})
+			case to.Compare(prev) != 0:
+				probs = append(probs, versionpath.Violations{{Rule: versionpath.RuleControllerFirst, Kind: versionpath.ErrRollbackTarget,
+					Party: versionpath.PartyController, Want: prev.String(), Target: to.String()}})
+			}
+		}
+	}
+	var outages []string
+	for _, n := range solo {
+		switch {
+		case !need[n]:
+		case !req.AllowOutage:
+			probs = append(probs, fmt.Errorf("gateway %s: %w (set AllowOutage to accept it, or deploy an HA gateway)", n, ErrOutage))
+		default:
+			outages = append(outages, n)
 		}
 	}
 	if len(probs) > 0 {

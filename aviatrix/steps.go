@@ -46,8 +46,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 // ControllerHopSteps returns the two steps of one controller hop to version
 // (exported for hand-written plans):
 //
-//  1. "controller@<version>": upgrade_platform with the explicit version,
-//     wait Timing.ControllerSettle, poll platform_upgrade_status every
+//  1. "controller@<version>": read platform_upgrade_status first: when an
+//     upgrade is already running (a run resumed after a crash during the
+//     "in progress" phase), upgrade_platform is not sent again and the
+//     step polls it as below; a status that cannot be read fails the step
+//     with nothing sent. Otherwise upgrade_platform with the explicit
+//     version, wait Timing.ControllerSettle, poll platform_upgrade_status every
 //     ControllerPoll through the restart window (502/503 HTML, "Valid
 //     action required: login", transport errors and a rejected session all
 //     mean "keep waiting"), on "complete" log in again and confirm with
@@ -64,10 +68,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 //     before anything is sent: a hop while any gateway is off the
 //     controller's version, or below it (versionpath.CheckControllerHop),
 //     and a hop that is not the next one of the upgrade path
-//     (*HopError, ErrHopSkipped: versionpath.Path over the inventory's
-//     releases plus the controller's latest build must be exactly
-//     [version]; it skips a minor, or leaves the current minor before its
-//     latest build). So even a hand-written plan cannot move the
+//     (*HopError, ErrHopSkipped: versionpath.PathWith over the
+//     inventory's releases plus the controller's latest build, with
+//     PathRules, must be exactly [version]; it skips a minor, crosses a
+//     major from a minor other than its last, or leaves the current minor
+//     before its latest build). So even a hand-written plan cannot move the
 //     controller ahead of unconverged gateways or skip a hop. Verifiable
 //     (done when the controller runs version); not idempotent (never
 //     retried).
@@ -171,10 +176,10 @@ func (f *Fleet) hopCatalog(catalog versionpath.Catalog) versionpath.Catalog {
 }
 
 // nextHop returns nil when next is the next hop of the upgrade path from
-// cur over catalog (versionpath.Path is exactly [next]), a *HopError
-// otherwise.
+// cur over catalog (versionpath.PathWith with PathRules is exactly
+// [next]), a *HopError otherwise.
 func nextHop(catalog versionpath.Catalog, cur, next Version) error {
-	path, err := versionpath.Path(catalog, cur, next)
+	path, err := versionpath.PathWith(catalog, cur, next, PathRules())
 	if err == nil && len(path) == 1 {
 		return nil
 	}
@@ -203,21 +208,35 @@ func (f *Fleet) runControllerHop(ctx context.Context, v string) error {
 	if sameVersion(info.Current, v) {
 		return nil
 	}
-	kickErr := f.c.UpgradePlatform(ctx, v)
-	switch {
-	case kickErr == nil:
-		f.log.InfoContext(ctx, "aviatrix: controller upgrade started", "from", info.Current, "to", v)
-	case WriteOutcomeUnknown(kickErr):
-		// The controller may have acted (aviatrix.md §1: an HTML or 502
-		// reply while it restarts): never send it again; learn it from
-		// platform_upgrade_status.
-		f.log.WarnContext(ctx, "aviatrix: upgrade_platform reply was ambiguous; polling platform_upgrade_status to learn whether the upgrade started",
-			"from", info.Current, "to", v, "error", kickErr.Error())
-	default:
-		return fmt.Errorf("controller upgrade to %s: %w", v, kickErr)
+	// A run resumed after a crash during the "in progress" phase finds the
+	// upgrade it started still running (the controller answers reads while
+	// it installs, on its old version): never send upgrade_platform again,
+	// poll it instead.
+	ps, err := f.c.PlatformUpgradeStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("controller upgrade to %s: cannot tell whether an upgrade is already running (platform_upgrade_status), so upgrade_platform was not sent: %w", v, err)
 	}
-	if err := sleep(ctx, f.timing.ControllerSettle); err != nil {
-		return err
+	var kickErr error
+	if ps.Running() {
+		f.log.InfoContext(ctx, "aviatrix: a controller upgrade is already running (a resumed run?); not sending upgrade_platform again, polling platform_upgrade_status",
+			"from", info.Current, "to", v)
+	} else {
+		kickErr = f.c.UpgradePlatform(ctx, v)
+		switch {
+		case kickErr == nil:
+			f.log.InfoContext(ctx, "aviatrix: controller upgrade started", "from", info.Current, "to", v)
+		case WriteOutcomeUnknown(kickErr):
+			// The controller may have acted (aviatrix.md §1: an HTML or 502
+			// reply while it restarts): never send it again; learn it from
+			// platform_upgrade_status.
+			f.log.WarnContext(ctx, "aviatrix: upgrade_platform reply was ambiguous; polling platform_upgrade_status to learn whether the upgrade started",
+				"from", info.Current, "to", v, "error", kickErr.Error())
+		default:
+			return fmt.Errorf("controller upgrade to %s: %w", v, kickErr)
+		}
+		if err := sleep(ctx, f.timing.ControllerSettle); err != nil {
+			return err
+		}
 	}
 	status := ""
 	started, idle := kickErr == nil, 0

@@ -10,6 +10,19 @@ import (
 	"github.com/hitless/hitless/versionpath"
 )
 
+// PathRules returns the Aviatrix release-train facts for
+// versionpath.PathWith: the last minor of each major in scope, 6 -> 9 and
+// 7 -> 2. Source: the documented walk across majors, "… -> 6.9.latest ->
+// 7.0 -> … -> 7.2.latest -> 8.0" (docs.aviatrix.com
+// upgrade-aviatrix/upgrade-overview; shared/vendors/aviatrix.md §2). The
+// planner (PlanUpgrade, Fleet.Plan) and every controller hop check
+// (ControllerHopSteps, the controller member's Install) use it, so a
+// catalog that omits 6.9 cannot take 6.8.x straight to 7.0.x
+// (versionpath.ErrMissingMinor, "6.9"). A new call returns a new map.
+func PathRules() versionpath.PathRules {
+	return versionpath.PathRules{LastMinor: map[uint64]uint64{6: 9, 7: 2}}
+}
+
 // VersionPrefix is the product prefix the controller puts on versions
 // ("UserConnect-7.1.1794"); ParseVersion strips it (aviatrix.md §2,
 // provider ParseVersion).

@@ -22,6 +22,8 @@
 //     latest build of the current minor before leaving it). Source:
 //     Aviatrix Docs HowTos/selective_upgrade.rst and docs.aviatrix.com
 //     upgrade-aviatrix/upgrade-overview (see shared/vendors/aviatrix.md §2, §6).
+//     [PathWith] adds [PathRules] the catalog may not show, such as the last
+//     minor of each major (Aviatrix: 6.9 before 7.0, 7.2 before 8.0).
 //   - [MultiStagePath] and [CheckMultiStageHop] apply a table of required
 //     intermediate releases (default: R80.20SP / R80.30SP via R81.20 to R82).
 //   - [CheckTakeMinimum] applies a table of minimum Jumbo Hotfix takes before a

@@ -28,6 +28,23 @@ func ExamplePath() {
 	// true
 }
 
+func ExamplePathWith() {
+	catalog, err := versionpath.ParseCatalog(versionpath.Dotted{}, "6.8.1509", "7.0.1373")
+	if err != nil {
+		panic(err)
+	}
+	from := versionpath.MustParse(versionpath.Dotted{}, "6.8.1509")
+	to := versionpath.MustParse(versionpath.Dotted{}, "7.0.1373")
+	// The catalog omits 6.9, the last minor of major 6.
+	hops, _ := versionpath.Path(catalog, from, to)
+	fmt.Println(hops)
+	_, err = versionpath.PathWith(catalog, from, to, versionpath.PathRules{LastMinor: map[uint64]uint64{6: 9, 7: 2}})
+	fmt.Println(err)
+	// Output:
+	// [7.0.1373]
+	// versionpath: intermediate minor release missing from catalog (path 6.8.1509 -> 7.0.1373): 6.9
+}
+
 func ExampleCheckControllerHop() {
 	v := func(s string) versionpath.Version { return versionpath.MustParse(versionpath.Dotted{}, s) }
 	fleet := versionpath.Fleet{

@@ -15,13 +15,14 @@ var (
 	// ErrNotInCatalog: the target release is not in the catalog.
 	ErrNotInCatalog = errors.New("versionpath: target not in catalog")
 	// ErrMissingMinor: a minor (or the first minor of the next major) that
-	// the sequential walk must pass through is missing from the catalog.
+	// the sequential walk must pass through is missing from the catalog (or,
+	// with PathRules, skipped by it).
 	ErrMissingMinor = errors.New("versionpath: intermediate minor release missing from catalog")
 	// ErrNoLevels: a version (endpoint or catalog entry) has no major.minor
 	// levels, e.g. Dotted "6" or any CheckPoint release.
 	ErrNoLevels = errors.New("versionpath: version has no major.minor levels")
-	// ErrBadTable: a rule table (TakeMinimum, MultiStage) is inconsistent or
-	// holds malformed releases. It signals a configuration mistake, not a
+	// ErrBadTable: a rule table (TakeMinimum, MultiStage, PathRules) is
+	// inconsistent, holds malformed releases or contradicts the catalog. It signals a configuration mistake, not a
 	// rule violation.
 	ErrBadTable = errors.New("versionpath: invalid rule table")
 )
@@ -126,7 +127,10 @@ func levels(v Version) (minorKey, bool) {
 //   - Majors: every minor of the current major present in c is walked up to
 //     the highest one in c, then the walk enters the lowest minor of the next
 //     major present in c (6.9.x -> 7.0.x). c is trusted to list the last
-//     minor of each major; Path cannot know about releases c omits.
+//     minor of each major; Path cannot know about releases c omits. When the
+//     last minor of each major is known, state it with PathWith and
+//     PathRules.LastMinor: a catalog without 6.9 then cannot take 6.8.x
+//     straight to 7.0.x.
 //
 // The result lists explicit catalog versions, never "latest" (AVX-44255:
 // "latest" with several pending versions targeted the wrong hop), excluding
@@ -138,6 +142,33 @@ func levels(v Version) (minorKey, bool) {
 // from; ErrNotInCatalog when to is not in c; ErrMissingMinor when a minor
 // between the two (or the next major) is absent from c.
 func Path(c Catalog, from, to Version) ([]Version, error) {
+	return PathWith(c, from, to, PathRules{})
+}
+
+// PathRules are facts about a vendor's release train that a catalog may not
+// show. The zero value states none: PathWith is then Path.
+type PathRules struct {
+	// LastMinor maps a major to its last minor. For Aviatrix it is
+	// {6: 9, 7: 2}, from the documented walk "… → 6.9.latest → 7.0 → … →
+	// 7.2.latest → 8.0" (Aviatrix Docs upgrade-overview;
+	// shared/vendors/aviatrix.md §2). For a major M listed here, a path
+	// leaves M only from minor LastMinor[M] and enters M+1 at its minor 0
+	// (the same walk: 6.9 -> 7.0, 7.2 -> 8.0). Majors not listed are
+	// trusted to the catalog, as Path does.
+	LastMinor map[uint64]uint64
+}
+
+// PathWith is Path with the release-train facts of r. Beyond Path's
+// errors, for a major M listed in r.LastMinor it returns (*PathError):
+//
+//   - ErrMissingMinor when the path would leave M from a minor other than
+//     LastMinor[M], naming the first minor skipped (6.8.x -> 7.0.x with
+//     LastMinor[6] = 9: "6.9"), even though c does not list it; and when it
+//     would enter M+1 above minor 0 ("7.0" for 6.9.x -> 7.1.x);
+//   - ErrBadTable when from, to or a catalog release the path walks
+//     through is of major M and above minor LastMinor[M] (the table and the
+//     catalog contradict each other).
+func PathWith(c Catalog, from, to Version, r PathRules) ([]Version, error) {
 	fail := func(err error, at string) ([]Version, error) {
 		return nil, &PathError{From: from, To: to, At: at, Err: err}
 	}
@@ -182,6 +213,16 @@ func Path(c Catalog, from, to Version) ([]Version, error) {
 	}
 	slices.SortFunc(keys, compareKeys)
 
+	beyondLast := func(k minorKey) bool {
+		last, ok := r.LastMinor[k.major]
+		return ok && k.minor > last
+	}
+	for _, k := range append([]minorKey{fk, tk}, keys...) {
+		if beyondLast(k) {
+			return fail(ErrBadTable, fmt.Sprintf("%s is above the last minor of major %d (%d.%d)", k, k.major, k.major, r.LastMinor[k.major]))
+		}
+	}
+
 	var hops []Version
 	cur, ck := from, fk
 	for _, nk := range keys {
@@ -195,6 +236,14 @@ func Path(c Catalog, from, to Version) ([]Version, error) {
 			return fail(ErrMissingMinor, minorKey{ck.major, ck.minor + 1}.String())
 		case nk.major != ck.major && nk.major != ck.major+1:
 			return fail(ErrMissingMinor, fmt.Sprintf("%d.x", ck.major+1))
+		}
+		if last, ok := r.LastMinor[ck.major]; ok && nk.major != ck.major {
+			switch {
+			case ck.minor != last:
+				return fail(ErrMissingMinor, minorKey{ck.major, ck.minor + 1}.String())
+			case nk.minor != 0:
+				return fail(ErrMissingMinor, minorKey{nk.major, 0}.String())
+			}
 		}
 		ck = nk
 		if nk == tk {

@@ -161,3 +161,66 @@ func TestParseCatalogReportsAllErrors(t *testing.T) {
 		t.Errorf("error does not wrap ErrMalformed")
 	}
 }
+
+// TestPathWithLastMinor: with the last minor of each major stated, a
+// catalog that omits a major's last minor cannot cross the major from an
+// earlier one, and the next major is entered at its minor 0.
+func TestPathWithLastMinor(t *testing.T) {
+	d := func(s string) Version { return MustParse(Dotted{}, s) }
+	cat := func(vs ...string) Catalog {
+		c, err := ParseCatalog(Dotted{}, vs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	avx := PathRules{LastMinor: map[uint64]uint64{6: 9, 7: 2}}
+	for _, tc := range []struct {
+		name     string
+		c        Catalog
+		r        PathRules
+		from, to string
+		want     []string // nil: an error
+		err      error
+		at       string
+	}{
+		{"no rules: trusted catalog", cat("6.8.1509", "7.0.1373"), PathRules{}, "6.8.1509", "7.0.1373", []string{"7.0.1373"}, nil, ""},
+		{"6.8 -> 7.0 skips 6.9", cat("6.8.1509", "7.0.1373"), avx, "6.8.1509", "7.0.1373", nil, ErrMissingMinor, "6.9"},
+		{"6.7 -> 7.0 skips 6.9 (first skipped: 6.8 listed)", cat("6.7.1", "6.8.1", "7.0.1"), avx, "6.7.1", "7.0.1", nil, ErrMissingMinor, "6.9"},
+		{"6.9 -> 7.0", cat("6.9.221", "6.9.349", "7.0.1373"), avx, "6.9.221", "7.0.1373", []string{"6.9.349", "7.0.1373"}, nil, ""},
+		{"full walk", cat("6.8.1", "6.9.1", "7.0.1", "7.1.1", "7.2.1", "8.0.1"), avx, "6.8.1", "8.0.1", []string{"6.9.1", "7.0.1", "7.1.1", "7.2.1", "8.0.1"}, nil, ""},
+		{"7.1 -> 8.0 skips 7.2", cat("7.1.1", "8.0.1"), avx, "7.1.1", "8.0.1", nil, ErrMissingMinor, "7.2"},
+		{"6.9 -> 7.1 skips 7.0", cat("6.9.1", "7.1.1"), avx, "6.9.1", "7.1.1", nil, ErrMissingMinor, "7.0"},
+		{"within a major: unchanged", cat("6.5.1", "6.6.1"), avx, "6.5.1", "6.6.1", []string{"6.6.1"}, nil, ""},
+		{"unlisted major trusted", cat("5.3.1", "6.0.1"), avx, "5.3.1", "6.0.1", []string{"6.0.1"}, nil, ""},
+		{"catalog contradicts the table", cat("6.9.1", "6.10.1", "7.0.1"), avx, "6.9.1", "7.0.1", nil, ErrBadTable, "6.10 is above the last minor of major 6 (6.9)"},
+		{"from contradicts the table", cat("7.0.1"), avx, "6.10.1", "7.0.1", nil, ErrBadTable, "6.10 is above the last minor of major 6 (6.9)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := PathWith(tc.c, d(tc.from), d(tc.to), tc.r)
+			if tc.want != nil {
+				if err != nil {
+					t.Fatalf("PathWith: %v", err)
+				}
+				if !slices.Equal(strs(got), tc.want) {
+					t.Errorf("PathWith = %v, want %v", strs(got), tc.want)
+				}
+				return
+			}
+			var pe *PathError
+			if !errors.Is(err, tc.err) || !errors.As(err, &pe) {
+				t.Fatalf("PathWith = %v, %v; want *PathError %v", strs(got), err, tc.err)
+			}
+			if pe.At != tc.at {
+				t.Errorf("At = %q, want %q", pe.At, tc.at)
+			}
+			if got != nil {
+				t.Errorf("hops %v returned with error", strs(got))
+			}
+		})
+	}
+	// Path keeps its signature and trusts the catalog.
+	if got, err := Path(cat("6.8.1509", "7.0.1373"), d("6.8.1509"), d("7.0.1373")); err != nil || len(got) != 1 {
+		t.Errorf("Path = %v, %v", strs(got), err)
+	}
+}

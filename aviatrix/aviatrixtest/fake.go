@@ -964,8 +964,8 @@ func (f *Fake) latestOfMinorLocked(v string) string {
 
 // upgradePlatformLocked validates and starts a controller upgrade: both
 // version fields, explicit, in the catalog, a valid next hop
-// (versionpath.Path over the catalog must be exactly [target]), and every
-// gateway on the controller's version.
+// (versionpath.PathWith over the catalog with aviatrix.PathRules must be
+// exactly [target]), and every gateway on the controller's version.
 func (f *Fake) upgradePlatformLocked(r *http.Request, now time.Time) map[string]any {
 	v, sv := r.Form.Get("version"), r.Form.Get("software_version")
 	if v == "" || sv == "" {
@@ -982,7 +982,7 @@ func (f *Fake) upgradePlatformLocked(r *http.Request, now time.Time) map[string]
 	for _, s := range f.releases {
 		cat = append(cat, aviatrix.MustParseVersion(s))
 	}
-	hops, err := versionpath.Path(cat, aviatrix.MustParseVersion(f.current), target)
+	hops, err := versionpath.PathWith(cat, aviatrix.MustParseVersion(f.current), target, aviatrix.PathRules())
 	if err != nil || len(hops) != 1 {
 		return fail(fmt.Sprintf("aviatrixtest: %s is not the next upgrade hop from %s (multi-hop upgrades are not supported)", v, f.current))
 	}

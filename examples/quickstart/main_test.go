@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hitless/hitless/aviatrix"
+	"github.com/hitless/hitless/aviatrix/aviatrixtest"
 	"github.com/hitless/hitless/clavister"
 	"github.com/hitless/hitless/driver"
 )
@@ -96,10 +99,64 @@ func TestQuickstartFaultsStopCleanly(t *testing.T) {
 	}
 }
 
+// runAviatrixJSON is run for -vendor aviatrix, also returning the raw -json
+// stdout and the stderr progress, both checked for the fake's secrets.
+func runAviatrixJSON(t *testing.T, args ...string) (int, map[string]any, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := mainErr(append([]string{"-json", "-speed", "2", "-vendor", "aviatrix"}, args...), &out, &errb)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &m), "stdout must be JSON: %s\nstderr: %s", out.String(), errb.String())
+	assertNoAviatrixSecrets(t, "stdout", out.String())
+	assertNoAviatrixSecrets(t, "stderr", errb.String())
+	return code, m, errb.String()
+}
+
+// The shapes of aviatrixtest's secrets (fake.go): CIDs from login are
+// "cid<6 digits>SECRET<hex>", API tokens from get_api_token are
+// "tok-<6 digits>-fake"; the password is aviatrixtest.DefaultPassword (the
+// wrong-password fault sends "not-the-password").
+var aviatrixSecretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`cid\d{6}SECRET`),
+	regexp.MustCompile(`SECRET`),
+	regexp.MustCompile(`tok-\d{6}-fake`),
+	regexp.MustCompile(regexp.QuoteMeta(aviatrixtest.DefaultPassword)),
+	regexp.MustCompile(`Passw0rd`),
+	regexp.MustCompile(`not-the-password`),
+}
+
+func assertNoAviatrixSecrets(t *testing.T, where, s string) {
+	t.Helper()
+	require.NotEmpty(t, s, where)
+	for _, re := range aviatrixSecretPatterns {
+		if loc := re.FindStringIndex(s); loc != nil {
+			t.Errorf("%s leaks a secret (%s): …%s…", where, re, s[max(0, loc[0]-80):min(len(s), loc[1]+20)])
+		}
+	}
+}
+
+// The patterns match what the fake really issues, so a leak cannot hide
+// behind a changed format.
+func TestAviatrixSecretPatternsMatchTheFake(t *testing.T) {
+	fake, err := aviatrixtest.Start(aviatrixtest.Options{ControllerVersion: "6.5.1922", Pairs: 1})
+	require.NoError(t, err)
+	defer fake.Close()
+	c, err := aviatrix.NewClient(fake.ClientConfig())
+	require.NoError(t, err)
+	require.NoError(t, c.Login(t.Context()))
+	cids := fake.IssuedCIDs()
+	require.NotEmpty(t, cids)
+	assert.Regexp(t, aviatrixSecretPatterns[0], cids[0])
+	assert.Equal(t, aviatrixtest.DefaultPassword, fake.Password())
+	tok, err := c.Do(t.Context(), "get_api_token", nil, false)
+	require.NoError(t, err)
+	assert.Regexp(t, aviatrixSecretPatterns[2], string(tok))
+}
+
 // TestQuickstartAviatrix: controller and 20 gateways in pairs through two
 // minor hops, with no pair ever losing a probe tick.
 func TestQuickstartAviatrix(t *testing.T) {
-	code, m, progress := run(t, "-vendor", "aviatrix", "-speed", "2")
+	code, m, progress := runAviatrixJSON(t)
 	require.Equal(t, 0, code, "report: %v", m["error"])
 	assert.Equal(t, true, m["ok"])
 	assert.Equal(t, float64(0), m["traffic_lost_ticks"])
@@ -121,7 +178,7 @@ func TestQuickstartAviatrixFaultsStopCleanly(t *testing.T) {
 	for name := range aviatrixFaults {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			code, m, _ := run(t, "-vendor", "aviatrix", "-speed", "2", "-fault", name)
+			code, m, _ := runAviatrixJSON(t, "-fault", name)
 			assert.Equal(t, float64(0), m["traffic_lost_ticks"])
 			assert.Equal(t, true, m["still_forwarding"])
 			if name == "cid-expiry" {
