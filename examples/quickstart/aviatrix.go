@@ -103,44 +103,54 @@ func runAviatrix(ctx context.Context, o options) (*result, error) {
 		return res, err
 	}
 
-	client, err := aviatrix.NewClient(cfg)
-	if err != nil {
-		return finish(err)
-	}
 	timing := aviatrix.Timing{
 		ControllerSettle: o.scaled(50 * time.Millisecond), ControllerPoll: o.scaled(20 * time.Millisecond), ControllerDeadline: o.scaled(8 * time.Second),
 		GatewayPoll: o.scaled(20 * time.Millisecond), GatewayDeadline: o.scaled(8 * time.Second),
 		Verify: upgrade.Timing{Interval: o.scaled(20 * time.Millisecond), MinHealthy: o.scaled(40 * time.Millisecond), Deadline: o.scaled(8 * time.Second)},
 	}
-	fleet, err := aviatrix.OpenFleet(ctx, client, aviatrix.FleetOptions{Name: "aviatrix", Timing: timing})
+	dir, err := os.MkdirTemp("", "hitless-quickstart-")
 	if err != nil {
 		return finish(err)
 	}
-	// Resuming from a journal after a crash finds gateways behind a
-	// controller that already hopped: catch them up then. A fresh run
-	// refuses lagging gateways (the documented pre-check).
-	resuming := false
-	if o.journal != "" {
-		if st, err := os.Stat(o.journal); err == nil && st.Size() > 0 {
-			resuming = true
+	defer os.RemoveAll(dir)
+	// attempt is one "process": log in, read the inventory, plan, run with
+	// journal j. A resumed process finds gateways behind a controller that
+	// already hopped: the same request plus CatchUp continues the run (a
+	// fresh one refuses lagging gateways, the documented pre-check).
+	attempt := func(j upgrade.Journal, first bool) (*upgrade.Report, error) {
+		client, err := aviatrix.NewClient(cfg)
+		if err != nil {
+			return nil, err
 		}
+		fleet, err := aviatrix.OpenFleet(ctx, client, aviatrix.FleetOptions{Name: "aviatrix", Timing: timing})
+		if err != nil {
+			return nil, err
+		}
+		plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: o.target, MaxParallel: 4, CatchUp: !first})
+		if err != nil {
+			return nil, err
+		}
+		res.Target = plan.To
+		if first {
+			fmt.Fprintf(o.out, "\nController path: %s -> %v\n", plan.From, plan.Hops)
+			for _, w := range plan.Warnings {
+				fmt.Fprintf(o.out, "warning: %s\n", w)
+			}
+			fmt.Fprintf(o.out, "\nDry run:\n%s\n", plan.Render())
+		}
+		return (&upgrade.Executor{OnEvent: progress(o.out), Journal: j, Redact: []string{cfg.Password}}).Run(ctx, fleet, plan.Plan)
 	}
-	plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: o.target, MaxParallel: 4, CatchUp: resuming})
-	if err != nil {
-		return finish(err)
+	rep, err := runWithCrash(ctx, o, dir, attempt)
+	if rep != nil {
+		res.Report, res.Steps = rep, rep.Steps
 	}
-	res.Target = plan.To
-	fmt.Fprintf(o.out, "\nController path: %s -> %v\n", plan.From, plan.Hops)
-	for _, w := range plan.Warnings {
-		fmt.Fprintf(o.out, "warning: %s\n", w)
+	if err == nil {
+		final := map[string]string{"controller": fake.ControllerVersion()}
+		for _, n := range fake.GatewayNames() {
+			final[n] = fake.GatewayVersion(n)
+		}
+		err = checkFinal(final, res.Target)
 	}
-	fmt.Fprintf(o.out, "\nDry run:\n%s\n", plan.Render())
-	ex := &upgrade.Executor{OnEvent: progress(o.out)}
-	if o.journal != "" {
-		ex.Journal = &upgrade.FileJournal{Path: o.journal}
-	}
-	rep, err := ex.Run(ctx, fleet, plan.Plan)
-	res.Report, res.Steps = rep, rep.Steps
 	return finish(err)
 }
 

@@ -64,7 +64,6 @@ type options struct {
 	speed      float64
 	fault      string
 	crashAfter int       // simulate a crash after this many journal writes, then resume
-	journal    string    // unused by the runners that resume with runWithCrash
 	out        io.Writer // progress display
 }
 
