@@ -25,6 +25,9 @@ func run(t *testing.T, args ...string) (int, map[string]any, string) {
 	code := mainErr(append([]string{"-json", "-speed", "4"}, args...), &out, &errb)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &m), "stdout must be JSON: %s\nstderr: %s", out.String(), errb.String())
+	for _, secret := range []string{clavisterDemoPassword, aviatrixtest.DefaultPassword} {
+		require.NotContains(t, out.String()+errb.String(), secret, "a password reached the output")
+	}
 	return code, m, errb.String()
 }
 
@@ -240,4 +243,42 @@ func TestQuickstartBadFlags(t *testing.T) {
 	assert.Equal(t, 2, mainErr([]string{"-speed", "0"}, &out, &errb))
 	assert.Equal(t, 0, mainErr([]string{"-list-faults"}, &out, &errb))
 	assert.Contains(t, out.String(), "wrong-password")
+}
+
+// commandsOf returns the command texts of a -json report.
+func commandsOf(m map[string]any) []string {
+	var out []string
+	cmds, _ := m["commands"].([]any)
+	for _, c := range cmds {
+		out = append(out, c.(map[string]any)["command"].(string))
+	}
+	return out
+}
+
+func countPrefix(cmds []string, prefix string) int {
+	n := 0
+	for _, c := range cmds {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestQuickstartCrashAndResumeAviatrix: a simulated crash at several
+// journal writes, resumed by a new "process" from the journal: the upgrade
+// completes with every write sent exactly once and no traffic lost.
+func TestQuickstartCrashAndResumeAviatrix(t *testing.T) {
+	for _, n := range []string{"2", "5", "11", "24"} {
+		t.Run("crash-after="+n, func(t *testing.T) {
+			t.Parallel()
+			code, m, progress := run(t, "-vendor", "aviatrix", "-speed", "2", "-crash-after", n)
+			require.Equal(t, 0, code, "report: %v", m["error"])
+			assert.Contains(t, progress, "simulated crash after "+n+" journal writes")
+			assert.Equal(t, float64(0), m["traffic_lost_ticks"])
+			cmds := commandsOf(m)
+			assert.Equal(t, 3, countPrefix(cmds, "upgrade_platform"), "one controller upgrade per hop")
+			assert.Equal(t, 60, countPrefix(cmds, "upgrade_selected_gateway"), "20 gateways × 3 hops, none twice")
+		})
+	}
 }
