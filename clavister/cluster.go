@@ -119,7 +119,8 @@ type UnitError struct {
 	// to a connection (a gate reading a snapshot).
 	Host string
 	// Op is what was being done: "connect", "ha", "about", "stats", "ls",
-	// "install", "upload", "apply", "failover", "precheck" or "gate".
+	// "install", "upload", "apply", "failover", "precheck", "gate" or
+	// "verify" (an interrupted install checked on resume).
 	Op string
 	// Err is the cause.
 	Err error
@@ -174,13 +175,27 @@ var (
 // address (concurrently, one attempt each). Nothing is sent to either unit
 // but the login: no command runs and nothing changes on any device.
 //
+// A unit that cannot be reached (connection refused, timeout) does not make
+// New fail when the other unit answers: a process restarted part-way
+// through an upgrade must be able to resume while a unit reboots, which is
+// the longest phase (clavister.md §5 step 2). Such a unit is left without a
+// session, logged, and redialled by the next call that needs it; Observe
+// reports it as upgrade.RoleDown (ErrUnreachable) until it answers. A
+// wrong address is still refused before anything changes: on a fresh run
+// the executor's pre-checks (PreCheck reads both units) and the planner's
+// gates fail with a *UnitError naming the unit. New fails when BOTH units
+// are unreachable: a rolling upgrade never takes both units down, so that
+// means wrong addresses or no management path, and nothing could be
+// observed or changed.
+//
 // Errors: the joined *ConfigError values of cfg.Validate (nothing is
-// dialled); otherwise one *UnitError per unit that could not be opened
-// (Op "connect"), joined, wrapping *driver.AuthError (wrong password),
-// *driver.HostKeyError (unknown or changed host key), *driver.UnreachableError
-// (closed port, timeout) — errors.Is matches driver.ErrAuth,
-// driver.ErrHostKey or driver.ErrUnreachable. Sessions already opened are
-// closed again on error. ctx bounds the dialling.
+// dialled); otherwise, when a unit rejects the login or its host key
+// (*driver.AuthError, *driver.HostKeyError: errors.Is matches driver.ErrAuth
+// or driver.ErrHostKey — redialling cannot fix them) or when both units are
+// unreachable (*driver.UnreachableError, errors.Is driver.ErrUnreachable),
+// one *UnitError per unit that could not be opened (Op "connect"), joined.
+// Sessions already opened are closed again on error. ctx bounds the
+// dialling.
 func New(ctx context.Context, cfg Config) (*Cluster, error) {
 	return newCluster(ctx, cfg, driverTransport())
 }
@@ -205,21 +220,33 @@ func newCluster(ctx context.Context, cfg Config, tr transport) (*Cluster, error)
 		c.members[i] = &Member{c: c, unit: u, dcfg: &dc, host: u.addr()}
 	}
 	errs := make([]error, 2)
+	fatal := false
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for i, m := range c.members {
 		wg.Go(func() {
 			s, err := tr.open(ctx, *m.dcfg)
 			if err != nil {
 				errs[i] = &UnitError{Unit: m.unit.Name, Host: m.host, Op: "connect", Err: err}
+				mu.Lock()
+				fatal = fatal || fatalOpen(err) || ctx.Err() != nil
+				mu.Unlock()
 				return
 			}
 			m.sess = s
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if fatal || (errs[0] != nil && errs[1] != nil) {
 		_ = c.Close()
-		return nil, err
+		return nil, errors.Join(errs...)
+	}
+	for i, m := range c.members {
+		if errs[i] != nil {
+			// Rebooting, most likely: redialled lazily (sendLocked).
+			m.noteAway()
+			c.log.Warn("clavister: unit unreachable; continuing without it (it is reported down until it answers)", "unit", m.unit.Name, "error", errs[i])
+		}
 	}
 	c.log.Info("clavister: connected", "units", cfg.Units[0].Name+","+cfg.Units[1].Name)
 	return c, nil

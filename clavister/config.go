@@ -37,6 +37,12 @@ const (
 	// DefaultReconnectTimeout bounds how long one Status, Install or
 	// Failover call keeps redialling a unit whose session went away.
 	DefaultReconnectTimeout = 30 * time.Second
+	// DefaultApplyGrace is the default Config.ApplyGrace. How long a unit
+	// keeps answering after acknowledging the apply command is not
+	// documented (clavister.md §5 step 2, §9: [U]); two minutes is
+	// generous for a restart command and short beside the 10–15 min a unit
+	// upgrade is planned to take.
+	DefaultApplyGrace = 2 * time.Minute
 )
 
 // Unit is one unit of the HA pair, as the SDK reaches it.
@@ -136,6 +142,15 @@ type Config struct {
 	// ReconnectBackoff is the redial schedule within ReconnectTimeout; the
 	// zero value means driver.DefaultBackoff.
 	ReconnectBackoff driver.Backoff
+	// ApplyGrace is the longest time a unit may keep answering, still on
+	// its old version, after acknowledging ApplyCommand and before its
+	// reboot drops the sessions; 0 means DefaultApplyGrace. It is used
+	// only when an install was interrupted (the process died) and is
+	// verified on resume: a unit seen up on its old version, without
+	// restarting, for ApplyGrace after the verification began cannot have
+	// an apply command pending (see Planner). The real delay is not
+	// documented ([U]); measure it on a lab unit.
+	ApplyGrace time.Duration
 	// Logger receives the SDK's records (installs, failovers, reconnects)
 	// and the driver's debug records; nil discards.
 	Logger *slog.Logger
@@ -269,6 +284,7 @@ func (c Config) Validate() error {
 	}{
 		{"CommandTimeout", c.CommandTimeout}, {"DialTimeout", c.DialTimeout}, {"ReconnectTimeout", c.ReconnectTimeout},
 		{"ReconnectBackoff.Initial", c.ReconnectBackoff.Initial}, {"ReconnectBackoff.Max", c.ReconnectBackoff.Max},
+		{"ApplyGrace", c.ApplyGrace},
 	} {
 		if d.v < 0 {
 			bad(d.field, fmt.Sprintf("%v must not be negative", d.v), nil)
@@ -314,6 +330,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReconnectBackoff == (driver.Backoff{}) {
 		c.ReconnectBackoff = driver.DefaultBackoff
+	}
+	if c.ApplyGrace == 0 {
+		c.ApplyGrace = DefaultApplyGrace
 	}
 	return c
 }
@@ -378,8 +397,9 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		DialTimeout       time.Duration  `json:"dial_timeout_ns,omitempty"`
 		ReconnectTimeout  time.Duration  `json:"reconnect_timeout_ns,omitempty"`
 		ReconnectBackoff  driver.Backoff `json:"reconnect_backoff"`
+		ApplyGrace        time.Duration  `json:"apply_grace_ns,omitempty"`
 	}{r.Name, r.Units, r.Username, r.Password, r.KnownHostsFile, r.FirmwarePath, r.RemoteDir, r.ApplyCommand,
-		r.RequireUploadSize, r.CommandTimeout, r.DialTimeout, r.ReconnectTimeout, r.ReconnectBackoff})
+		r.RequireUploadSize, r.CommandTimeout, r.DialTimeout, r.ReconnectTimeout, r.ReconnectBackoff, r.ApplyGrace})
 }
 
 // formatRedacted writes s (already redacted) for any verb: quoted for %q,

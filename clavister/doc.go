@@ -15,7 +15,9 @@
 //     known_hosts, the .upg file); [Config.Validate] reports every problem.
 //   - [New] opens one SSH session per unit and returns a [*Cluster]
 //     (upgrade.Cluster, upgrade.PreChecker) whose members are [*Member]
-//     values (upgrade.Member).
+//     values (upgrade.Member). A unit that does not answer (rebooting, when
+//     a restarted process resumes) is reported down, not refused; a fresh
+//     run's pre-checks refuse it.
 //   - [Member.Status] reads `ha` and `about`; [Cluster.Observe] reads both
 //     units and flags split brain, both INACTIVE (KB 324735841), a peer not
 //     ALIVE, and a reset of the active unit's time in state (an unplanned
@@ -32,8 +34,12 @@
 //	c, err := clavister.New(ctx, cfg)            // typed errors name the unit
 //	defer c.Close()
 //	snap, err := c.Observe(ctx)
-//	plan, err := clavister.Planner{Cluster: c}.Plan(snap, "14.00.10")
+//	plan, err := clavister.Planner{Cluster: c, Journal: j}.Plan(snap, "14.00.10")
 //	rep, err := (&upgrade.Executor{Journal: j}).Run(ctx, c, plan)
+//
+// Give the Planner the Executor's journal: after a process restart it tells
+// when an interrupted install began, which settles whether the unit has
+// rebooted since (see "Resuming an install" at [Planner]).
 //
 // The executor's availability guard refuses any step that would leave the
 // pair without a forwarding unit; the failover steps are refused unless the

@@ -83,6 +83,7 @@ func configFor(pair *clavistertest.Pair, firmware string) clavister.Config {
 		DialTimeout:      2 * time.Second,
 		ReconnectTimeout: 2 * time.Second,
 		ReconnectBackoff: driver.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Factor: 2},
+		ApplyGrace:       400 * time.Millisecond,
 		Transcript:       driver.NewTranscript(),
 	}
 }
@@ -371,7 +372,40 @@ func TestE2EBadInput(t *testing.T) {
 		}
 		cfg.Units[1].Port = ln.Addr().(*net.TCPAddr).Port
 		_ = ln.Close()
-		_, err = clavister.New(t.Context(), cfg)
+		cfg.ReconnectTimeout = 200 * time.Millisecond
+		// New accepts a unit that does not answer (it may be rebooting
+		// mid-upgrade, for a resume) and Observe reports it down; a fresh
+		// run's pre-checks refuse it, naming it, before anything changes.
+		c, err := clavister.New(t.Context(), cfg)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		defer func() { _ = c.Close() }()
+		rep, _, err := run(t, t.Context(), c, clavister.Planner{})
+		expectUnitError(t, err, "fw-b", driver.ErrUnreachable, upgrade.ErrPreCheck)
+		if rep == nil || rep.Steps[0].Status != upgrade.StatusPlanned {
+			t.Errorf("a step ran: %+v", rep)
+		}
+		if up := pair.Unit("fw-b").Uploaded(); len(up) != 0 {
+			t.Errorf("uploaded %q", up)
+		}
+		expectSafe(t, pair)
+	})
+	t.Run("both units unreachable", func(t *testing.T) {
+		pair, cfg := startPair(t, clavistertest.Faults{})
+		for i := range cfg.Units {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Units[i].Port = ln.Addr().(*net.TCPAddr).Port
+			_ = ln.Close()
+		}
+		c, err := clavister.New(t.Context(), cfg)
+		if c != nil {
+			t.Fatal("New returned a cluster")
+		}
+		expectUnitError(t, err, "fw-a", driver.ErrUnreachable)
 		expectUnitError(t, err, "fw-b", driver.ErrUnreachable)
 		expectSafe(t, pair)
 	})

@@ -44,23 +44,76 @@ type Member struct {
 	// records that the unit dropped or refused a session since then.
 	pending  string
 	wentAway bool
+	// pendingSince, for a pending install armed by a resumed run's gate
+	// (armInstall) rather than sent by Install in this process, says when
+	// that install began (from the journal), or is nil.
+	pendingSince func(context.Context) (time.Time, bool)
+	// away counts the times the unit was seen to go away since New: a
+	// session dropped or closed by the unit, or a connection attempt that
+	// was refused or timed out. It only grows.
+	away int
 }
 
-// noteAway records that the unit went away (session dropped, unreachable)
-// while an install is pending: the next version read shows its result.
+// noteAway records that the unit went away (session dropped, unreachable):
+// a pending install's result shows in the next version read.
 func (m *Member) noteAway() {
 	m.trackMu.Lock()
 	defer m.trackMu.Unlock()
+	m.away++
 	if m.pending != "" {
 		m.wentAway = true
 	}
 }
 
+// awayCount returns how many times the unit was seen to go away since New.
+func (m *Member) awayCount() int {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	return m.away
+}
+
+// armInstall is called by the post-install gate of a resumed run (the
+// install itself ran in an earlier process, so no pending install is
+// known here) while the unit does not run target: it makes the gate's
+// permanent-failure detection work after a process restart. The install
+// is marked pending; the unit counts as gone away if this Cluster has
+// already seen it go away (New runs after the install began), and since,
+// when not nil, tells when the install began, so that a `stats` Uptime
+// shorter than the time since then proves a restart (see installResult).
+// It does nothing when an install is already pending.
+func (m *Member) armInstall(target string, since func(context.Context) (time.Time, bool)) {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	if m.pending != "" {
+		return
+	}
+	m.pending, m.wentAway, m.pendingSince = target, m.away > 0, since
+}
+
+// armedStart returns when the pending install began, for an install armed
+// by a resumed run's gate with a start time, while no restart has been seen
+// since.
+func (m *Member) armedStart(ctx context.Context) (time.Time, bool) {
+	m.trackMu.Lock()
+	since := m.pendingSince
+	if m.pending == "" || m.wentAway {
+		since = nil
+	}
+	m.trackMu.Unlock()
+	if since == nil {
+		return time.Time{}, false
+	}
+	return since(ctx)
+}
+
 // installResult compares the version read now with a pending install: it
 // clears the install when the unit runs its version, and returns an
-// ErrInstallNotTaken problem when the unit has been away since and runs
-// another one.
-func (m *Member) installResult(v Version) string {
+// ErrInstallNotTaken problem when the unit has restarted since and runs
+// another one. The restart is known from the unit going away (noteAway)
+// or from restarted, the reason restartedSince found in `stats` read
+// BEFORE the version (so that the version is the one the unit came back
+// with), for an install armed by a resumed run with its start time.
+func (m *Member) installResult(v Version, restarted string) string {
 	m.trackMu.Lock()
 	defer m.trackMu.Unlock()
 	if m.pending == "" {
@@ -68,13 +121,38 @@ func (m *Member) installResult(v Version) string {
 	}
 	want, err := ParseVersion(m.pending)
 	if err == nil && v.Compare(want) == 0 {
-		m.pending, m.wentAway = "", false
+		m.pending, m.wentAway, m.pendingSince = "", false, nil
 		return ""
 	}
-	if !m.wentAway {
+	why := "it went away since"
+	switch {
+	case m.wentAway:
+	case restarted != "":
+		m.wentAway, why = true, restarted
+	default:
 		return "" // not rebooted yet
 	}
-	return cond(ErrInstallNotTaken, "came back on %s after installing %s", v, m.pending).Error()
+	return cond(ErrInstallNotTaken, "came back on %s after installing %s (%s)", v, m.pending, why).Error()
+}
+
+// uptimeResolution is the resolution of the `stats` Uptime (whole
+// seconds).
+const uptimeResolution = time.Second
+
+// restartedSince reads `stats` and returns why the unit has certainly
+// restarted since t0 (its Uptime, plus the one-second resolution, is
+// shorter than the time since t0), or "" when it has not or cannot tell.
+func (m *Member) restartedSince(ctx context.Context, t0 time.Time) (string, error) {
+	sent := time.Now()
+	st, err := m.stats(ctx)
+	if err != nil {
+		return "", err
+	}
+	if since := sent.Sub(t0); st.Uptime+uptimeResolution <= since {
+		return fmt.Sprintf("stats Uptime %v is shorter than the %v since the install began; Last Event: %s",
+			st.Uptime, since.Round(time.Second), st.LastEvent), nil
+	}
+	return "", nil
 }
 
 var _ upgrade.Member = (*Member)(nil)
@@ -119,6 +197,21 @@ func (m *Member) close() error {
 	return err
 }
 
+// fatalOpen reports whether a failed connection attempt is one that
+// redialling cannot fix: bad credentials, an unknown or changed host key,
+// an invalid configuration.
+func fatalOpen(err error) bool {
+	return errors.Is(err, driver.ErrAuth) || errors.Is(err, driver.ErrHostKey) || errors.Is(err, driver.ErrConfig)
+}
+
+// unreachable reports whether err means the unit could not be talked to
+// at all (Status maps it to upgrade.RoleDown).
+func unreachable(err error) bool {
+	return errors.Is(err, driver.ErrUnreachable) || errors.Is(err, driver.ErrDropped) ||
+		errors.Is(err, driver.ErrAborted) || errors.Is(err, driver.ErrClosed) ||
+		errors.Is(err, driver.ErrAuth) || errors.Is(err, driver.ErrHostKey)
+}
+
 // broken reports whether err leaves the session unusable.
 func broken(err error) bool {
 	return errors.Is(err, driver.ErrDropped) || errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrAborted)
@@ -129,7 +222,13 @@ func broken(err error) bool {
 func (m *Member) connectLocked(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, m.c.cfg.ReconnectTimeout)
 	defer cancel()
-	s, err := m.c.tr.reconnect(rctx, *m.dcfg, m.c.cfg.ReconnectBackoff)
+	s, err := m.c.tr.open(rctx, *m.dcfg)
+	if err != nil && !fatalOpen(err) && rctx.Err() == nil {
+		// Refused or timed out: the unit went away (a reboot, most
+		// likely). Redial with backoff.
+		m.noteAway()
+		s, err = m.c.tr.reconnect(rctx, *m.dcfg, m.c.cfg.ReconnectBackoff)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			m.noteAway()
@@ -261,15 +360,23 @@ func (m *Member) status(ctx context.Context) (upgrade.MemberState, HAStatus, err
 	st := upgrade.MemberState{ID: m.unit.Name, Role: upgrade.RoleUnknown}
 	failed := func(err error) (upgrade.MemberState, HAStatus, error) {
 		kind := ErrUnreadable
-		if errors.Is(err, driver.ErrUnreachable) || errors.Is(err, driver.ErrDropped) ||
-			errors.Is(err, driver.ErrAborted) || errors.Is(err, driver.ErrClosed) ||
-			errors.Is(err, driver.ErrAuth) || errors.Is(err, driver.ErrHostKey) {
+		if unreachable(err) {
 			kind = ErrUnreachable
 			st.Role = upgrade.RoleDown
 		}
 		st.Healthy = false
 		st.Problems = append(st.Problems, cond(kind, "%v", err).Error())
 		return st, HAStatus{}, err
+	}
+	// A resumed run's gate may have armed an install with its start time:
+	// `stats` first, so that the version read next is the one the unit
+	// runs after any restart the Uptime shows.
+	restarted := ""
+	if t0, ok := m.armedStart(ctx); ok {
+		var err error
+		if restarted, err = m.restartedSince(ctx, t0); err != nil && unreachable(err) {
+			return failed(err)
+		}
 	}
 	ha, err := m.readHA(ctx)
 	if err != nil {
@@ -283,7 +390,7 @@ func (m *Member) status(ctx context.Context) (upgrade.MemberState, HAStatus, err
 	}
 	st.Version = v.String()
 	mapHA(&st, ha)
-	if p := m.installResult(v); p != "" {
+	if p := m.installResult(v, restarted); p != "" {
 		st.Healthy = false
 		st.Problems = append(st.Problems, p)
 	}
@@ -454,7 +561,7 @@ func (m *Member) Install(ctx context.Context, target string) error {
 		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrUnexpectedRole, "the unit became ACTIVE during the upload; not applying (%s)", ha.StateText)}
 	}
 	m.trackMu.Lock()
-	m.pending, m.wentAway = target, false
+	m.pending, m.wentAway, m.pendingSince = target, false, nil
 	m.trackMu.Unlock()
 	_, err = m.sendLocked(ctx, "apply", apply, false)
 	switch {
@@ -470,7 +577,7 @@ func (m *Member) Install(ctx context.Context, target string) error {
 		return nil
 	default:
 		m.trackMu.Lock()
-		m.pending, m.wentAway = "", false
+		m.pending, m.wentAway, m.pendingSince = "", false, nil
 		m.trackMu.Unlock()
 		return err
 	}

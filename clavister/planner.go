@@ -50,6 +50,63 @@ import (
 //
 // Configuration is never pushed (§6, §8.4: Deactivate Before Reconf would
 // cause an extra failover).
+//
+// # Resuming an install
+//
+// An install step whose start is journaled but not its outcome (the
+// process died) is verified before anything is sent again, because the
+// journal cannot say how far it got: the apply command may never have
+// been sent, may have been acknowledged with the unit still up (the time
+// between the apply command and the reboot is undocumented: see
+// Config.ApplyGrace), or the unit may be rebooting or back already. A second
+// apply command would restart the unit a second time. The verification
+// polls the unit (`stats`, clavister.md §7: "Uptime confirms the reboot
+// happened", then `ha` and `about`) every Gate.Interval for at most
+// Config.ApplyGrace + Gate.Deadline, and decides on the first of:
+//
+//  1. the unit runs the target: done (the install is skipped);
+//  2. the unit restarted since the install began and runs another
+//     version: an error matching upgrade.ErrUnverifiable (the run stops
+//     for an operator, as upgrade.Rolling does) and ErrInstallNotTaken,
+//     naming the unit. A restart is known when this Cluster saw the unit
+//     go away (a session dropped, a connection refused or timed out: New
+//     runs after the interruption, so this is after the install began),
+//     when its Uptime went back between two polls, or, with
+//     Planner.Journal, when its Uptime plus one second (the resolution) is
+//     shorter than the time since the install's journaled start;
+//  3. the unit was seen up on its old version, without any such restart,
+//     for Config.ApplyGrace since the verification began. An apply command
+//     acknowledged before the interruption would have taken the unit down
+//     by then, so none is pending. Not done (the executor runs the
+//     install again: one apply command in all) when there is positive
+//     evidence that no earlier apply command restarted it either: with
+//     Planner.Journal, its Uptime shows no restart since the install began;
+//     without it, `ls` still lists the uploaded package (the simulator,
+//     like the inferred device behaviour, consumes a package at the
+//     reboot that installs it: [I], confirm on a lab unit). Otherwise
+//     (no journal and no package listed) an error matching
+//     upgrade.ErrUnverifiable: the process may have died before the
+//     upload, or the unit may already have come back from a failed install.
+//
+// A unit still down at the end is a *upgrade.GateError (ErrGateTimeout).
+// A restart less than a second after the install began cannot be seen in
+// Uptime (simulated units only; a real reboot takes minutes).
+//
+// The journal's times come from the clock of the host that wrote them;
+// rule 2's Uptime test assumes the same clock, not stepped in between.
+//
+// The permanent-failure detection of the post-install gates (a unit back
+// on another version after its install: ErrInstallNotTaken, matching
+// upgrade.ErrPermanent, fails the gate at once) is kept in memory by the
+// Cluster that sent the apply command. In a resumed run (the install
+// finished in an earlier process), wait:<unit>@<target> and the post-check
+// re-arm it from the snapshot: a unit on another version counts as
+// restarted when this Cluster saw it go away (since New) or, with
+// Planner.Journal, when its `stats` Uptime (read before its version) is
+// shorter than the time since the install's journaled start. Without the
+// journal, a unit that had already come back on its old version before
+// the restart is not detected: the gate polls until its deadline
+// (ErrGateTimeout), never failing over.
 type Planner struct {
 	// Cluster is the pair the steps act on; required.
 	Cluster *Cluster
@@ -63,6 +120,19 @@ type Planner struct {
 	// so that the HA master is ACTIVE again at the end. cOS Core never
 	// fails back by itself (§1).
 	RestoreRoles bool
+	// Journal, when set, is the journal the Executor runs this plan with
+	// (pass the same value). It is only read, by the steps, to learn when
+	// an install began: after a process restart, the verification of an
+	// interrupted install and the post-install gate compare that time with
+	// the unit's `stats` Uptime to tell "rebooted since the install began"
+	// from "never rebooted" (see "Resuming an install" in the Planner
+	// documentation). Without it a resumed run still never sends a second
+	// apply command while one may be pending, but stops with
+	// upgrade.ErrUnverifiable in some cases it could otherwise settle, and
+	// a post-install gate reached after a restart waits for its deadline
+	// instead of failing at once when the unit already came back on its
+	// old version before the restart (and was not seen going away).
+	Journal upgrade.Journal
 }
 
 var _ upgrade.Planner = Planner{}
@@ -185,7 +255,7 @@ func (p Planner) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 
 	act := active[0]
 	oth := 1 - act
-	b := builder{c: c, target: target, tv: tv, timing: timing, master: master}
+	b := builder{c: c, target: target, tv: tv, timing: timing, master: master, journal: p.Journal}
 	var steps []upgrade.Step
 	final := names[act] // the ACTIVE unit once every install is done
 	switch {
@@ -270,11 +340,13 @@ type builder struct {
 	tv     Version
 	timing upgrade.Timing
 	master string // "" without RestoreRoles
+	// journal is Planner.Journal (nil when not set), read by installStart.
+	journal upgrade.Journal
 }
 
 // install upgrades unit while peer forwards.
 func (b builder) install(unit, peer string) upgrade.Step {
-	c, target, timing := b.c, b.target, b.timing
+	c, target := b.c, b.target
 	return &upgrade.Func{
 		StepID: installStepID(unit, target),
 		Desc: fmt.Sprintf("install %s on INACTIVE %s: SCP %s, then %q (reboots; %s keeps forwarding)",
@@ -287,27 +359,8 @@ func (b builder) install(unit, peer string) upgrade.Step {
 			}
 			return m.Install(ctx, target)
 		},
-		// An interrupted install is done when the unit is back and runs
-		// the target.
-		Check: func(ctx context.Context) (bool, error) {
-			snap, err := upgrade.WaitFor(ctx, c, upgrade.Gate{
-				Name:   "unit " + unit + " back after an interrupted install",
-				Timing: timing,
-				Check: func(s upgrade.Snapshot) error {
-					m, ok := s.Member(unit)
-					if !ok || m.Role == upgrade.RoleDown || m.Version == "" {
-						return &UnitError{Unit: unit, Op: "gate", Err: firstProblem(m, ErrUnreachable)}
-					}
-					return nil
-				},
-			}, nil)
-			if err != nil {
-				return false, err
-			}
-			m, _ := snap.Member(unit)
-			v, err := ParseVersion(m.Version)
-			return err == nil && v.Compare(b.tv) == 0, nil
-		},
+		// An interrupted install is verified (see "Resuming an install").
+		Check: func(ctx context.Context) (bool, error) { return b.verifyInstall(ctx, unit) },
 	}
 }
 
@@ -321,7 +374,10 @@ func (b builder) waitUpgraded(unit, peer string) upgrade.Step {
 		G: upgrade.Gate{
 			Name:   unit + " upgraded and in sync",
 			Timing: b.timing,
-			Check:  func(s upgrade.Snapshot) error { return b.upgradedCond(s, unit, peer) },
+			Check: func(s upgrade.Snapshot) error {
+				b.armInstall(s, unit)
+				return b.upgradedCond(s, unit, peer)
+			},
 		},
 	}
 }
@@ -399,7 +455,13 @@ func (b builder) postcheck() upgrade.Step {
 		G: upgrade.Gate{
 			Name:   "post-check",
 			Timing: b.timing,
-			Check:  b.postcheckCond,
+			Check: func(s upgrade.Snapshot) error {
+				// Also the resync gate of the last unit installed: every
+				// unit had an install of the target before it.
+				b.armInstall(s, b.c.cfg.Units[0].Name)
+				b.armInstall(s, b.c.cfg.Units[1].Name)
+				return b.postcheckCond(s)
+			},
 		},
 	}
 }
