@@ -140,12 +140,14 @@ func runCut(t *testing.T, c cut) {
 		var mu sync.Mutex
 		running := map[string]bool{} // process 1's steps started, not finished
 		var inStep []string          // running at the kill
+		killed := make(chan struct{})
 		kill := func() {
 			mu.Lock()
 			defer mu.Unlock()
 			if k.dead.Swap(true) {
 				return
 			}
+			defer close(killed)
 			for id := range running {
 				inStep = append(inStep, id)
 			}
@@ -175,12 +177,10 @@ func runCut(t *testing.T, c cut) {
 			done <- err
 		}()
 		if c.at > 0 {
-			time.Sleep(c.at)
+			<-time.After(c.at) // virtual time in the bubble
 			kill()
 		}
-		for !k.dead.Load() {
-			time.Sleep(time.Second)
-		}
+		<-killed
 		mu.Lock()
 		require.Len(t, inStep, 1, "process 1 dies inside exactly one step")
 		require.True(t, strings.HasPrefix(inStep[0], c.inStep), "died inside %s, want %s…", inStep[0], c.inStep)
@@ -194,7 +194,7 @@ func runCut(t *testing.T, c cut) {
 			if f2, err = aviatrix.OpenFleet(t.Context(), c2, aviatrix.FleetOptions{Name: "avx"}); err == nil {
 				break
 			}
-			time.Sleep(30 * time.Second)
+			<-time.After(30 * time.Second) // retry while the controller restarts (virtual time)
 		}
 		p2, err := c.plan(f2, false)
 		if c.needCatchUp {
