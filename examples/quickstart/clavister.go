@@ -101,7 +101,11 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 		FirmwarePath:     fw,
 		CommandTimeout:   o.scaled(10 * time.Second),
 		ReconnectTimeout: o.scaled(time.Second),
-		Transcript:       transcript,
+		// The simulated unit restarts ApplyDelay after the apply command; a
+		// resumed run waits this long for a restart before concluding that
+		// an interrupted install never applied.
+		ApplyGrace: o.scaled(time.Second),
+		Transcript: transcript,
 	}
 	for i, u := range sim.Units() {
 		cfg.Units[i] = clavister.Unit{Name: u.Name(), Host: u.Host(), Port: u.Port()}
@@ -145,7 +149,7 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		plan, err := clavister.Planner{Cluster: c, Gate: timing}.Plan(snap, o.target)
+		plan, err := clavister.Planner{Cluster: c, Gate: timing, Journal: j}.Plan(snap, o.target)
 		if err != nil {
 			return nil, err
 		}

@@ -282,3 +282,21 @@ func TestQuickstartCrashAndResumeAviatrix(t *testing.T) {
 		})
 	}
 }
+
+// TestQuickstartCrashAndResumeClavister: a crash after every journal write
+// of the Clavister run, resumed by a new "process" over new SSH sessions:
+// each unit is rebooted once, the roles swapped once, no traffic lost.
+func TestQuickstartCrashAndResumeClavister(t *testing.T) {
+	for _, n := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"} {
+		t.Run("crash-after="+n, func(t *testing.T) {
+			t.Parallel()
+			code, m, progress := run(t, "-crash-after", n)
+			require.Equal(t, 0, code, "report: %v", m["error"])
+			assert.Contains(t, progress, "simulated crash after "+n+" journal writes")
+			assert.Equal(t, float64(0), m["traffic_lost_ticks"])
+			cmds := commandsOf(m)
+			assert.Equal(t, 2, countPrefix(cmds, "shutdown -reboot"), "one firmware apply per unit")
+			assert.Equal(t, 1, countPrefix(cmds, "ha -deactivate"), "one failover")
+		})
+	}
+}
