@@ -179,16 +179,8 @@ func (f *Fleet) PlanImageUpgrade(req ImageRequest) (*Plan, error) {
 		probs = append(probs, fmt.Errorf("%w: no target image for cloud_type %d (%s), gateways %s: add Images[%d] (Fleet.CompatibleImages asks the controller), or leave Images nil to ask at run time",
 			ErrImage, int(ct), ct, listNames(missing[ct]), int(ct)))
 	}
-	var outages []string
-	for _, n := range solo {
-		switch {
-		case !need[n]:
-		case !req.AllowOutage:
-			probs = append(probs, fmt.Errorf("gateway %s: %w (set AllowOutage to accept it, or deploy an HA gateway)", n, ErrOutage))
-		default:
-			outages = append(outages, n)
-		}
-	}
+	outages, oprobs := soloOutages(solo, need, req.AllowOutage)
+	probs = append(probs, oprobs...)
 	if len(probs) > 0 {
 		return nil, &PlanError{What: "gateway image upgrade", Problems: probs}
 	}

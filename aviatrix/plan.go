@@ -603,16 +603,8 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 			}
 		}
 	}
-	var outages []string
-	for _, n := range solo {
-		switch {
-		case !need[n]:
-		case !req.AllowOutage:
-			probs = append(probs, fmt.Errorf("gateway %s: %w (set AllowOutage to accept it, or deploy an HA gateway)", n, ErrOutage))
-		default:
-			outages = append(outages, n)
-		}
-	}
+	outages, oprobs := soloOutages(solo, need, req.AllowOutage)
+	probs = append(probs, oprobs...)
 	if len(probs) > 0 {
 		return nil, &PlanError{What: "gateway rollback", Problems: probs}
 	}
@@ -829,4 +821,22 @@ func listNames(ns []string) string {
 		return strings.Join(ns, ", ")
 	}
 	return fmt.Sprintf("%s (+%d more)", strings.Join(ns[:6], ", "), len(ns)-6)
+}
+
+// soloOutages splits the gateways without an HA peer that need work into
+// the outages a plan accepts (allow: AllowOutage) and, otherwise, one
+// ErrOutage problem each: working on them takes their traffic down.
+func soloOutages(solo []string, need map[string]bool, allow bool) ([]string, []error) {
+	var outages []string
+	var probs []error
+	for _, n := range solo {
+		switch {
+		case !need[n]:
+		case !allow:
+			probs = append(probs, fmt.Errorf("gateway %s: %w (set AllowOutage to accept it, or deploy an HA gateway)", n, ErrOutage))
+		default:
+			outages = append(outages, n)
+		}
+	}
+	return outages, probs
 }
