@@ -147,7 +147,9 @@ func TestCloseAfterServerClosedChannel(t *testing.T) {
 	assert.Equal(t, 1, d.srv.Connections())
 	_, _ = s.Send(ctxT(t), "bye") // output or a drop: either way the channel is gone
 	eventually(t, func() bool { return d.srv.Sessions() == 0 }, "the device closed the channel")
-	require.Equal(t, 1, d.srv.Connections(), "TCP still open before Close")
+	// Whether the driver noticed the drop itself (and closed the
+	// connection already) depends on timing; either way, after Close no
+	// connection may remain.
 	require.NoError(t, s.Close())
 	eventually(t, func() bool { return d.srv.Connections() == 0 }, "Close left the TCP connection open")
 }
