@@ -17,14 +17,7 @@ import (
 // batch, and validates it with upgrade.ValidatePlan. The fleet (topology) is
 // built once; each iteration is plan + validate.
 func BenchmarkPlan10000Gateways(b *testing.B) {
-	inv := &aviatrix.Inventory{Controller: aviatrix.VersionInfo{Current: "6.5.2721"}, Releases: catalog}
-	for i := range 5000 {
-		inv.Gateways = append(inv.Gateways, pairOf(fmt.Sprintf("spoke-%05d", i), "6.5.2721")...)
-	}
-	f, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{Name: "big"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := bigFleet(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7.1574", MaxParallel: 50})
@@ -43,14 +36,7 @@ func BenchmarkPlan10000Gateways(b *testing.B) {
 // BenchmarkPlan10000GatewaysSerial is the worst case: one gateway per batch
 // (20,000 batches per hop, 80,000 steps).
 func BenchmarkPlan10000GatewaysSerial(b *testing.B) {
-	inv := &aviatrix.Inventory{Controller: aviatrix.VersionInfo{Current: "6.5.2721"}, Releases: catalog}
-	for i := range 5000 {
-		inv.Gateways = append(inv.Gateways, pairOf(fmt.Sprintf("spoke-%05d", i), "6.5.2721")...)
-	}
-	f, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{Name: "big"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := bigFleet(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7.1574"})
@@ -122,4 +108,19 @@ func TestPlanWorstCaseMemoryBudget(t *testing.T) {
 	mb := float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
 	t.Logf("plan + validate allocated %.1f MB", mb)
 	assert.Less(t, mb, 50.0)
+}
+
+// bigFleet is the benchmarks' fleet: 5,000 classic pairs (10,000 gateways)
+// on 6.5.2721, planning only (no client).
+func bigFleet(b *testing.B) *aviatrix.Fleet {
+	b.Helper()
+	inv := &aviatrix.Inventory{Controller: aviatrix.VersionInfo{Current: "6.5.2721"}, Releases: catalog}
+	for i := range 5000 {
+		inv.Gateways = append(inv.Gateways, pairOf(fmt.Sprintf("spoke-%05d", i), "6.5.2721")...)
+	}
+	f, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{Name: "big"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
 }

@@ -1,7 +1,6 @@
 package versionpath
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -31,14 +30,11 @@ func (CheckPoint) Name() string { return "checkpoint" }
 // Parse validates s as a Check Point release name and returns a
 // CheckPointVersion. Errors are *ParseError wrapping ErrMalformed.
 func (CheckPoint) Parse(s string) (Version, error) {
-	fail := func(format string, args ...any) (Version, error) {
-		return nil, &ParseError{Grammar: "checkpoint", Input: s, Reason: fmt.Sprintf(format, args...)}
-	}
+	fail := failer("checkpoint", s)
 	if reason := checkInput(s); reason != "" {
 		return fail("%s", reason)
 	}
-	switch {
-	case s[0] != 'R':
+	if s[0] != 'R' {
 		return fail(`does not start with "R"`)
 	}
 	rest := s[1:]

@@ -39,9 +39,7 @@ func (Dotted) Name() string { return "dotted" }
 // Parse validates s against the Dotted grammar and returns a DottedVersion.
 // Errors are *ParseError wrapping ErrMalformed.
 func (Dotted) Parse(s string) (Version, error) {
-	fail := func(format string, args ...any) (Version, error) {
-		return nil, &ParseError{Grammar: "dotted", Input: s, Reason: fmt.Sprintf(format, args...)}
-	}
+	fail := failer("dotted", s)
 	if reason := checkInput(s); reason != "" {
 		return fail("%s", reason)
 	}

@@ -1,8 +1,6 @@
 package versionpath
 
 import (
-	"fmt"
-
 	"github.com/Masterminds/semver/v3"
 )
 
@@ -23,9 +21,7 @@ func (SemVer) Name() string { return "semver" }
 // Parse validates s as a strict semantic version and returns a
 // SemVerVersion. Errors are *ParseError wrapping ErrMalformed.
 func (SemVer) Parse(s string) (Version, error) {
-	fail := func(format string, args ...any) (Version, error) {
-		return nil, &ParseError{Grammar: "semver", Input: s, Reason: fmt.Sprintf(format, args...)}
-	}
+	fail := failer("semver", s)
 	if reason := checkInput(s); reason != "" {
 		return fail("%s", reason)
 	}

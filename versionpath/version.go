@@ -102,6 +102,14 @@ func isDigits(s string) bool {
 }
 
 // hasSpace reports whether s contains Unicode white space.
+// failer returns the error constructor of one Parse call: a *ParseError of
+// grammar for input s with a formatted reason.
+func failer(grammar, s string) func(format string, args ...any) (Version, error) {
+	return func(format string, args ...any) (Version, error) {
+		return nil, &ParseError{Grammar: grammar, Input: s, Reason: fmt.Sprintf(format, args...)}
+	}
+}
+
 // checkInput returns why s cannot be a version of any grammar (empty, too
 // long, white space), or "".
 func checkInput(s string) string {
