@@ -296,7 +296,7 @@ func limit(s string, n int) string {
 // async=true (aviatrix.md §3: the software upgrade, the rollback and the
 // image upgrade all use this one action). An image upgrade replaces the
 // gateway (brief disruption): never send two members of one HA set, and
-// keep concurrency low (AVX-20159/43461/45567); Fleet.PlanImageUpgrade
+// keep concurrency low (AVX-20159/43461/45567); Cluster.PlanImageUpgrade
 // sees to both and sends one gateway per call. A write; never retried
 // after an ambiguous failure. Errors: ErrInventory (malformed names),
 // ErrVersion (version not explicit, image malformed), *APIError.

@@ -20,7 +20,7 @@ func BenchmarkPlan10000Gateways(b *testing.B) {
 	f := bigFleet(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7.1574", MaxParallel: 50})
+		p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7.1574", BatchSize: 50})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -54,13 +54,13 @@ func BenchmarkPlan10000GatewaysSerial(b *testing.B) {
 var worstCatalog = []string{"6.5.2721", "6.6.5545", "6.7.1574", "6.8.1509", "6.9.349", "7.0.1373", "7.1.4101", "7.2.4820"}
 
 // worstFleet is 10,000 gateways in 5,000 classic pairs on 6.5.2721.
-func worstFleet(tb testing.TB) *aviatrix.Fleet {
+func worstFleet(tb testing.TB) *aviatrix.Cluster {
 	tb.Helper()
 	inv := &aviatrix.Inventory{Controller: aviatrix.VersionInfo{Current: "6.5.2721"}, Releases: worstCatalog}
 	for i := range 5000 {
 		inv.Gateways = append(inv.Gateways, pairOf(fmt.Sprintf("spoke-%05d", i), "6.5.2721")...)
 	}
-	f, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{Name: "big"})
+	f, err := aviatrix.NewCluster(nil, inv, aviatrix.ClusterOptions{Name: "big"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -112,13 +112,13 @@ func TestPlanWorstCaseMemoryBudget(t *testing.T) {
 
 // bigFleet is the benchmarks' fleet: 5,000 classic pairs (10,000 gateways)
 // on 6.5.2721, planning only (no client).
-func bigFleet(b *testing.B) *aviatrix.Fleet {
+func bigFleet(b *testing.B) *aviatrix.Cluster {
 	b.Helper()
 	inv := &aviatrix.Inventory{Controller: aviatrix.VersionInfo{Current: "6.5.2721"}, Releases: catalog}
 	for i := range 5000 {
 		inv.Gateways = append(inv.Gateways, pairOf(fmt.Sprintf("spoke-%05d", i), "6.5.2721")...)
 	}
-	f, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{Name: "big"})
+	f, err := aviatrix.NewCluster(nil, inv, aviatrix.ClusterOptions{Name: "big"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func TestControllerHopAfterAmbiguousReply(t *testing.T) {
 		{aviatrixtest.Fault503, true, 2},          // proven refusal: sent again
 	} {
 		synctest.Test(t, func(t *testing.T) {
-			fake := aviatrixtest.NewFleet("6.5.2721", 1)
+			fake := aviatrixtest.NewWithPairs("6.5.2721", 1)
 			fake.SetWriteFault("upgrade_platform", tc.fault, 1)
 			_, fleet := open(t, fake)
 			p := upgrade.Plan{Cluster: fleet.Name(), Target: "6.6.5545", Steps: fleet.ControllerHopSteps("6.6.5545")}
@@ -118,7 +118,7 @@ func TestControllerHopAfterAmbiguousReply(t *testing.T) {
 // send; a 503 is sent again and the batch completes.
 func TestGatewayWriteAfterAmbiguousReply(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 1, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 1, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
 		_, fleet := open(t, fake)
 		fake.SetWriteFault("upgrade_selected_gateway", aviatrixtest.FaultHTMLAfterAct, 1)
 		p := upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-001-hagw")}

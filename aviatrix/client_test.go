@@ -75,7 +75,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestLoginWithAPIToken(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.2721", 1)
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1)
 	c := newClient(t, fake.ClientConfig())
 	info, err := c.VersionInfo(t.Context())
 	require.NoError(t, err)
@@ -91,7 +91,7 @@ func TestLoginWithAPIToken(t *testing.T) {
 }
 
 func TestLoginFallbackWithoutToken(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.2721", 1, func(o *aviatrixtest.Options) { o.LegacyLogin = true })
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1, func(o *aviatrixtest.Options) { o.LegacyLogin = true })
 	c := newClient(t, fake.ClientConfig())
 	_, err := c.VersionInfo(t.Context())
 	require.NoError(t, err)
@@ -102,7 +102,7 @@ func TestLoginFallbackWithoutToken(t *testing.T) {
 }
 
 func TestSessionRefreshedOnce(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.2721", 1)
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1)
 	c := newClient(t, fake.ClientConfig())
 	ctx := t.Context()
 	_, err := c.VersionInfo(ctx)
@@ -117,7 +117,7 @@ func TestSessionRefreshedOnce(t *testing.T) {
 
 func TestSessionRejectedAfterReloginIsErrAuth(t *testing.T) {
 	// Every CID expires at once: the retry after the new login fails too.
-	fake := aviatrixtest.NewFleet("6.5.2721", 1, func(o *aviatrixtest.Options) { o.SessionTTL = time.Nanosecond })
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1, func(o *aviatrixtest.Options) { o.SessionTTL = time.Nanosecond })
 	var logs bytes.Buffer
 	cfg := fake.ClientConfig()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -133,7 +133,7 @@ func TestSessionRejectedAfterReloginIsErrAuth(t *testing.T) {
 }
 
 func TestFailedLoginLeaksNoSecrets(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.2721", 1)
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1)
 	cfg := fake.ClientConfig()
 	cfg.Password = "Wrong-Secret-Passw0rd"
 	var logs bytes.Buffer
@@ -304,7 +304,7 @@ func TestTransportErrors(t *testing.T) {
 }
 
 func TestExplicitVersionsOnly(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.2721", 1)
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1)
 	c := newClient(t, fake.ClientConfig())
 	for _, v := range []string{"latest", "6.6", "", "8.0.0-1000.2432", "6.3-patch.2309"} {
 		assert.Error(t, c.UpgradePlatform(t.Context(), v), v)
@@ -315,7 +315,7 @@ func TestExplicitVersionsOnly(t *testing.T) {
 }
 
 func TestGatewayUpgradeSendsBothVersions(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.2721", 1, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922"; o.GatewayUpgrade = time.Millisecond })
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922"; o.GatewayUpgrade = time.Millisecond })
 	c := newClient(t, fake.ClientConfig())
 	require.NoError(t, c.UpgradeGateways(t.Context(), []string{"spoke-001-hagw"}, "6.5.2721"))
 	w := fake.WriteCalls()
@@ -327,7 +327,7 @@ func TestGatewayUpgradeSendsBothVersions(t *testing.T) {
 }
 
 func TestBusyController(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.1922", 1, func(o *aviatrixtest.Options) { o.Busy = true })
+	fake := aviatrixtest.NewWithPairs("6.5.1922", 1, func(o *aviatrixtest.Options) { o.Busy = true })
 	c := newClient(t, fake.ClientConfig())
 	err := c.UpgradePlatform(t.Context(), "6.5.2721")
 	require.ErrorIs(t, err, aviatrix.ErrBusy)
@@ -335,7 +335,7 @@ func TestBusyController(t *testing.T) {
 }
 
 func TestOtherActions(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.5.1922", 2)
+	fake := aviatrixtest.NewWithPairs("6.5.1922", 2)
 	c := newClient(t, fake.ClientConfig())
 	ctx := t.Context()
 	b, err := c.BackupConfig(ctx)

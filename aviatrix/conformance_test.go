@@ -10,16 +10,16 @@ import (
 	"github.com/hitless/hitless/upgrade/upgradetest"
 )
 
-// TestConformance runs the conformance suite against a Fleet over the fake
+// TestConformance runs the conformance suite against a Cluster over the fake
 // controller (in memory, in synctest bubbles). The fleet is active-active
 // (every ActiveMesh gateway forwards; the controller is the one
 // non-forwarding member, so the suite's "install on a standby" upgrades the
 // controller first, as the procedure requires), and the full upgrade uses
-// the Fleet's own planner.
+// the Cluster's own planner.
 func TestConformance(t *testing.T) {
 	upgradetest.TestCluster(t, upgradetest.Conformance{
 		New: func(t *testing.T) upgrade.Cluster {
-			fake := aviatrixtest.NewFleet("6.6.5224", 3)
+			fake := aviatrixtest.NewWithPairs("6.6.5224", 3)
 			_, fleet := open(t, fake)
 			t.Cleanup(func() {
 				if lost := fake.ProbeSummary().LostTicks; lost != 0 {
@@ -30,9 +30,9 @@ func TestConformance(t *testing.T) {
 		},
 		Target:       "6.6.5545",
 		Grammar:      aviatrix.Grammar{},
-		Timing:       upgrade.Timing{Interval: 10 * time.Second, MinHealthy: 30 * time.Second, Deadline: time.Hour},
+		GateTiming:   upgrade.Timing{Interval: 10 * time.Second, MinHealthy: 30 * time.Second, Deadline: time.Hour},
 		Bubble:       true,
 		ActiveActive: true,
-		Planner:      func(c upgrade.Cluster) upgrade.Planner { return c.(*aviatrix.Fleet) },
+		Planner:      func(c upgrade.Cluster) upgrade.Planner { return c.(*aviatrix.Cluster) },
 	})
 }

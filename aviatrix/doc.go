@@ -32,14 +32,14 @@
 //   - Inventory, HASet, Selector: gateways from list_vpcs_summary, grouped
 //     into HA sets from the "-hagw" suffix, primary_gw_name (and
 //     hagw_details) and group_name together.
-//   - Fleet: the controller and every gateway as ONE upgrade.Cluster, and
+//   - Cluster: the controller and every gateway as ONE upgrade.Cluster, and
 //     the planner (PlanUpgrade, PlanRollback, PlanImageUpgrade,
 //     upgrade.Planner).
 //
 // # Why one cluster, and the per-pair guard
 //
 // A controller hop is fleet-wide and a gateway batch spans many HA pairs, so
-// one upgrade.Plan for one Executor run must see every gateway: the Fleet is
+// one upgrade.Plan for one Executor run must see every gateway: the Cluster is
 // a single upgrade.Cluster whose members are ControllerID and each gateway
 // (HA and group members included). Members of an ActiveMesh pair are both
 // RoleActive while up; a gateway being upgraded reports update_status
@@ -49,8 +49,8 @@
 //
 // The executor's built-in guard only asks "does some OTHER member still
 // forward?", which a fleet of many pairs always satisfies. The per-pair
-// invariant is therefore the Fleet's upgrade.DisruptionChecker
-// (CheckDisruption = Fleet.CheckPairs): the executor's guard calls it with
+// invariant is therefore the Cluster's upgrade.DisruptionChecker
+// (CheckDisruption = Cluster.CheckPairs): the executor's guard calls it with
 // a fresh snapshot and the union of the members a step, or a batch of
 // grouped steps, disrupts, for every plan (hand-written upgrade.Func steps
 // included) and in dry runs, refusing the step (upgrade.ErrUnsafe) unless
@@ -83,11 +83,11 @@
 //
 // # Plans
 //
-// PlanUpgrade is pure: from the inventory read by OpenFleet it checks every
+// PlanUpgrade is pure: from the inventory read by Open it checks every
 // rule at once (*PlanError) and returns a Plan whose upgrade.Plan an
-// upgrade.Executor runs with the Fleet as cluster:
+// upgrade.Executor runs with the Cluster as cluster:
 //
-//	pre-checks (Fleet.PreCheck via upgrade.PreChecker: controller reachable,
+//	pre-checks (Cluster.PreCheck via upgrade.PreChecker: controller reachable,
 //	  backup enabled, every gateway up and idle, versions consistent)
 //	[gateways below the controller -> controller's version, in batches]
 //	for each hop of versionpath.PathWith + PathRules (explicit versions):
@@ -99,14 +99,14 @@
 //
 // Batches come from the user's groups (Selector, in order) or explicit
 // batch lists (validated: ErrBadBatch), HA members first, then primaries,
-// at most MaxParallel per batch. A dry run is the Executor with DryRun set:
+// at most BatchSize per batch. A dry run is the Executor with DryRun set:
 // the rules are checked by the planner, the pre-checks only read, and no
 // write is sent. PlanRollback rolls selected gateways back to the
 // controller's previous version, one member of a set at a time; the
 // controller cannot be rolled back.
 //
 // Step IDs depend only on the topology, the selection and the versions,
-// so after a crash a new process (OpenFleet, re-plan, an Executor with the
+// so after a crash a new process (Open, re-plan, an Executor with the
 // same journal) resumes: finished steps are skipped, an interrupted one is
 // verified, and no write is sent twice. Re-plan with:
 //
@@ -116,7 +116,7 @@
 //     versionpath.ErrGatewayNotConverged (the documented pre-check; its
 //     text says "resuming an interrupted run? set UpgradeRequest.CatchUp").
 //     With CatchUp the lagging gateways' batches come first, under the
-//     step IDs the journal already holds. Fleet.Plan (upgrade.Planner)
+//     step IDs the journal already holds. Cluster.Plan (upgrade.Planner)
 //     always sets it.
 //   - PlanRollback and PlanImageUpgrade: the same request.
 //
@@ -135,14 +135,14 @@
 // upgrades until the gateway reports its new gw_image_name:
 //
 //	image@<version>/bNNN-…       one batch (default 1 gateway, at most
-//	                             MaxImageParallel = 5 without Force:
+//	                             MaxImageBatchSize = 5 without Force:
 //	                             AVX-20159/43461/45567)
 //	wait:image@<version>/bNNN-…  health gate (up, complete, version, image)
 //
 // HA members go first and never two members of one HA set in a batch (the
 // same batch builder and per-set guard as upgrades); standalone gateways
 // only with AllowOutage, each in a batch of its own (AVX-36880). Target
-// images come from ImageRequest.Images (e.g. Fleet.CompatibleImages; the
+// images come from ImageRequest.Images (e.g. Cluster.CompatibleImages; the
 // plan then skips gateways already on them) or, when nil, from
 // get_compatible_image_version at run time.
 //

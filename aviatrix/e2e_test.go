@@ -17,20 +17,20 @@ import (
 )
 
 // open returns a client and fleet over the fake's in-memory transport.
-func open(t *testing.T, fake *aviatrixtest.Fake) (*aviatrix.Client, *aviatrix.Fleet) {
+func open(t *testing.T, fake *aviatrixtest.Fake) (*aviatrix.Client, *aviatrix.Cluster) {
 	t.Helper()
 	c, err := aviatrix.NewClient(fake.ClientConfig())
 	require.NoError(t, err)
-	f, err := aviatrix.OpenFleet(t.Context(), c, aviatrix.FleetOptions{Name: "avx"})
+	f, err := aviatrix.Open(t.Context(), c, aviatrix.ClusterOptions{Name: "avx"})
 	require.NoError(t, err)
 	return c, f
 }
 
 func TestEndToEndSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.1922", 10)
+		fake := aviatrixtest.NewWithPairs("6.5.1922", 10)
 		_, fleet := open(t, fake)
-		plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7", MaxParallel: 5})
+		plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7", BatchSize: 5})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"6.5.2721", "6.6.5545", "6.7.1574"}, plan.Hops, "latest 6.5 build, then 6.6 and 6.7")
 		start := time.Now()
@@ -56,7 +56,7 @@ func TestEndToEndSynctest(t *testing.T) {
 }
 
 // fastFake is a fleet whose waits are short (still virtual in a bubble).
-func run(t *testing.T, fleet *aviatrix.Fleet, p upgrade.Plan, e *upgrade.Executor) (*upgrade.Report, error) {
+func run(t *testing.T, fleet *aviatrix.Cluster, p upgrade.Plan, e *upgrade.Executor) (*upgrade.Report, error) {
 	t.Helper()
 	if e == nil {
 		e = &upgrade.Executor{}
@@ -66,9 +66,9 @@ func run(t *testing.T, fleet *aviatrix.Fleet, p upgrade.Plan, e *upgrade.Executo
 
 func TestEndToEndCIDExpiresMidRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 4, func(o *aviatrixtest.Options) { o.SessionTTL = 7 * time.Minute })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 4, func(o *aviatrixtest.Options) { o.SessionTTL = 7 * time.Minute })
 		c, fleet := open(t, fake)
-		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2})
+		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2})
 		require.NoError(t, err)
 		rep, err := run(t, fleet, p.Plan, nil)
 		require.NoError(t, err, rep.Markdown())
@@ -81,7 +81,7 @@ func TestEndToEndCIDExpiresMidRun(t *testing.T) {
 
 func TestEndToEndControllerNeverComesBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 2, func(o *aviatrixtest.Options) { o.ControllerNeverReturns = true })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 2, func(o *aviatrixtest.Options) { o.ControllerNeverReturns = true })
 		_, fleet := open(t, fake)
 		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545"})
 		require.NoError(t, err)
@@ -94,7 +94,7 @@ func TestEndToEndControllerNeverComesBack(t *testing.T) {
 		var ue *aviatrix.UpgradeError
 		require.ErrorAs(t, err, &ue)
 		assert.Equal(t, "controller", ue.Party)
-		assert.Equal(t, aviatrix.DefaultTiming().ControllerDeadline, time.Since(start).Round(time.Minute), "bounded by the controller deadline")
+		assert.Equal(t, aviatrix.DefaultWaits().ControllerDeadline, time.Since(start).Round(time.Minute), "bounded by the controller deadline")
 		assert.Equal(t, upgrade.StatusFailed, rep.Steps[0].Status)
 		assert.Len(t, fake.WriteCalls(), 1, "only the one upgrade_platform")
 		assert.Equal(t, 0, fake.ProbeSummary().LostTicks, "the data plane never noticed")
@@ -105,9 +105,9 @@ func TestEndToEndControllerNeverComesBack(t *testing.T) {
 
 func TestEndToEndGatewayFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 3, func(o *aviatrixtest.Options) { o.FailGateways = []string{"spoke-002-hagw"} })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 3, func(o *aviatrixtest.Options) { o.FailGateways = []string{"spoke-002-hagw"} })
 		_, fleet := open(t, fake)
-		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 3})
+		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 3})
 		require.NoError(t, err)
 		_, err = run(t, fleet, p.Plan, nil)
 		require.ErrorIs(t, err, aviatrix.ErrUpgradeFailed)
@@ -122,7 +122,7 @@ func TestEndToEndGatewayFails(t *testing.T) {
 
 func TestEndToEndBusyController(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 1, func(o *aviatrixtest.Options) { o.Busy = true })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 1, func(o *aviatrixtest.Options) { o.Busy = true })
 		_, fleet := open(t, fake)
 		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545"})
 		require.NoError(t, err)
@@ -134,7 +134,7 @@ func TestEndToEndBusyController(t *testing.T) {
 
 func TestRefusedPlansSendNoWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5224", 2, func(o *aviatrixtest.Options) { o.Standalone = 1 })
+		fake := aviatrixtest.NewWithPairs("6.6.5224", 2, func(o *aviatrixtest.Options) { o.Standalone = 1 })
 		fake.SetGatewayVersion("spoke-001", "6.6.5545") // ahead of the controller
 		_, fleet := open(t, fake)
 		for _, req := range []aviatrix.UpgradeRequest{
@@ -154,9 +154,9 @@ func TestRefusedPlansSendNoWrite(t *testing.T) {
 
 func TestDryRunSendsNoWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.1922", 3)
+		fake := aviatrixtest.NewWithPairs("6.5.1922", 3)
 		_, fleet := open(t, fake)
-		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7.1574", MaxParallel: 2})
+		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7.1574", BatchSize: 2})
 		require.NoError(t, err)
 		rep, err := run(t, fleet, p.Plan, &upgrade.Executor{DryRun: true})
 		require.NoError(t, err)
@@ -178,7 +178,7 @@ func TestDryRunSendsNoWrite(t *testing.T) {
 
 func TestGuardRefusesBothPairMembers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 3, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 3, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
 		_, fleet := open(t, fake)
 		// A hand-written plan putting a whole pair in one batch.
 		p := upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-001", "spoke-001-hagw")}
@@ -216,9 +216,9 @@ func TestGuardRefusesBothPairMembers(t *testing.T) {
 
 func TestEndToEndRollback(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 3, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224"; o.Groups = 1 })
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 3, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224"; o.Groups = 1 })
 		_, fleet := open(t, fake)
-		p, err := fleet.PlanRollback(aviatrix.RollbackRequest{Groups: []aviatrix.Selector{{Type: aviatrix.TypeSpoke, Region: "us-east-1"}, {Type: aviatrix.TypeTransit}}, MaxParallel: 2})
+		p, err := fleet.PlanRollback(aviatrix.RollbackRequest{Groups: []aviatrix.Selector{{Type: aviatrix.TypeSpoke, Region: "us-east-1"}, {Type: aviatrix.TypeTransit}}, BatchSize: 2})
 		require.NoError(t, err)
 		rep, err := run(t, fleet, p.Plan, nil)
 		require.NoError(t, err, rep.Markdown())
@@ -238,10 +238,10 @@ func TestEndToEndRollback(t *testing.T) {
 // dying mid-write or mid-poll) are TestResumeAfterCutMidStep's.
 func TestEndToEndResumeAfterCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 4)
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 4)
 		j := &upgrade.MemoryJournal{}
 		_, fleet := open(t, fake)
-		req := aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2}
+		req := aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2}
 		p, err := fleet.PlanUpgrade(req)
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -258,7 +258,7 @@ func TestEndToEndResumeAfterCrash(t *testing.T) {
 		// A new process: fresh inventory, same request, same journal. The
 		// controller hopped before the crash, so the gateways now lag it:
 		// the plain request is refused (documented pre-check), and the
-		// resume says CatchUp (as Fleet.Plan does when re-planning).
+		// resume says CatchUp (as Cluster.Plan does when re-planning).
 		_, fleet2 := open(t, fake)
 		_, err = fleet2.PlanUpgrade(req)
 		require.ErrorIs(t, err, versionpath.ErrGatewayNotConverged)

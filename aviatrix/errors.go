@@ -75,8 +75,8 @@ var (
 	// explicit Failover: the controller drains ActiveMesh gateways itself).
 	ErrNotSupported = errors.New("aviatrix: operation not supported")
 	// ErrConcurrency: an image plan asked for more simultaneous image
-	// upgrades than MaxImageParallel without ImageRequest.Force, or a
-	// negative MaxParallel. Simultaneous image upgrades or rollbacks of many
+	// upgrades than MaxImageBatchSize without ImageRequest.Force, or a
+	// negative BatchSize. Simultaneous image upgrades or rollbacks of many
 	// gateways, especially GCP gateways in one project, have failed
 	// (AVX-20159/43461/45567; aviatrix.md §6 step 6).
 	ErrConcurrency = errors.New("aviatrix: too many simultaneous image upgrades")
@@ -94,7 +94,7 @@ var (
 	// down, unhealthy or unobserved, or leave a set they touch without
 	// another healthy member (aviatrix.md §6 step 4: "never put both
 	// members of an ActiveMesh pair or group in the same batch").
-	// Returned as a *PairError by Fleet.CheckPairs / CheckDisruption, by a
+	// Returned as a *PairError by Cluster.CheckPairs / CheckDisruption, by a
 	// gateway Member's Install and Rollback, and by a gateway step right
 	// before it writes; it also matches upgrade.ErrUnsafe.
 	ErrPairUnsafe = errors.New("aviatrix: unsafe for an HA set")

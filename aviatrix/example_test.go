@@ -9,9 +9,9 @@ import (
 	"github.com/hitless/hitless/upgrade"
 )
 
-// Planning is pure: an inventory (normally read by OpenFleet) and a request
+// Planning is pure: an inventory (normally read by Open) and a request
 // give the hops and batches, with every rule checked.
-func ExampleFleet_PlanUpgrade() {
+func ExampleCluster_PlanUpgrade() {
 	inv := &aviatrix.Inventory{
 		Controller: aviatrix.VersionInfo{Current: "6.5.2721"},
 		Releases:   []string{"6.5.2721", "6.6.5224", "6.6.5545", "6.7.1376", "6.7.1574"},
@@ -22,11 +22,11 @@ func ExampleFleet_PlanUpgrade() {
 			{Name: "spoke-2-hagw", Version: "6.5.2721", State: "up", IsHA: true, Primary: "spoke-2"},
 		},
 	}
-	fleet, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{Name: "prod"})
+	fleet, err := aviatrix.NewCluster(nil, inv, aviatrix.ClusterOptions{Name: "prod"})
 	if err != nil {
 		panic(err)
 	}
-	plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7", MaxParallel: 2})
+	plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7", BatchSize: 2})
 	if err != nil {
 		panic(err)
 	}
@@ -60,11 +60,11 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	fleet, err := aviatrix.OpenFleet(ctx, client, aviatrix.FleetOptions{Name: "demo", Timing: aviatrixtest.FastTiming()})
+	fleet, err := aviatrix.Open(ctx, client, aviatrix.ClusterOptions{Name: "demo", Waits: aviatrixtest.FastTiming()})
 	if err != nil {
 		panic(err)
 	}
-	plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2})
+	plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2})
 	if err != nil {
 		panic(err)
 	}

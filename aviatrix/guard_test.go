@@ -16,7 +16,7 @@ import (
 )
 
 // memberOf returns the fleet member with ID id.
-func memberOf(t *testing.T, fleet *aviatrix.Fleet, id string) upgrade.Member {
+func memberOf(t *testing.T, fleet *aviatrix.Cluster, id string) upgrade.Member {
 	t.Helper()
 	for _, m := range fleet.Members() {
 		if m.ID() == id {
@@ -37,12 +37,12 @@ func writes(fake *aviatrixtest.Fake) []string {
 }
 
 // A plain upgrade.Func that disrupts both members of a pair is refused by
-// the executor's guard through the Fleet's DisruptionChecker, in a real run
+// the executor's guard through the Cluster's DisruptionChecker, in a real run
 // and in a dry run, and sends nothing; so is a batch of grouped steps
 // (one per member).
 func TestPlainFuncDisruptingBothPairMembersIsRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 2, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 2, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
 		c, fleet := open(t, fake)
 		var _ upgrade.DisruptionChecker = fleet
 		ran := 0
@@ -107,7 +107,7 @@ func TestCheckDisruptionIsTypedPairGuard(t *testing.T) {
 // refuses (typed, nothing sent) when the peer is not up and healthy.
 func TestGatewayMemberRefusesWhenPeerNotHealthy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 2, func(o *aviatrixtest.Options) {
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 2, func(o *aviatrixtest.Options) {
 			o.PreviousVersion, o.GatewayVersion, o.Standalone = "6.6.5224", "6.6.5224", 1
 		})
 		_, fleet := open(t, fake)
@@ -143,7 +143,7 @@ func TestGatewayMemberRefusesWhenPeerNotHealthy(t *testing.T) {
 // version, and refuses a gateway that is not above it.
 func TestGatewayRollbackIsExplicit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 1, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224" })
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 1, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224" })
 		c, fleet := open(t, fake)
 		rb := memberOf(t, fleet, "spoke-001-hagw").(upgrade.RollbackMember)
 		fake.SetGatewayVersion("spoke-001-hagw", "6.6.5224")
@@ -173,7 +173,7 @@ func TestGatewayRollbackIsExplicit(t *testing.T) {
 // leaving a minor before its latest build), typed, sending nothing.
 func TestControllerHopMustBeTheNextHop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5224", 2)
+		fake := aviatrixtest.NewWithPairs("6.6.5224", 2)
 		_, fleet := open(t, fake)
 		snap, err := fleet.Observe(t.Context())
 		require.NoError(t, err)
@@ -213,7 +213,7 @@ func TestControllerHopMustBeTheNextHop(t *testing.T) {
 }
 
 // Catching up is limited to gateways on the controller's previous version
-// or in its current minor, in PlanUpgrade, in Fleet.Plan (re-planning) and
+// or in its current minor, in PlanUpgrade, in Cluster.Plan (re-planning) and
 // in a gateway step's safety check.
 func TestCatchUpLimitedToPreviousOrSameMinor(t *testing.T) {
 	f := fleetOf(t, "6.7.1574", "6.6.5545", pairOf("a", "6.7.1574"), pairOf("b", "6.6.5545"), pairOf("c", "6.7.1376"), pairOf("d", "6.5.1922"))
@@ -235,7 +235,7 @@ func TestCatchUpLimitedToPreviousOrSameMinor(t *testing.T) {
 	require.ErrorIs(t, err, versionpath.ErrGatewayNotConverged)
 
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 2, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224" })
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 2, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224" })
 		fake.SetGatewayVersion("spoke-001-hagw", "6.5.2721")
 		_, fleet := open(t, fake)
 		steps := fleet.GatewayBatchSteps("6.6.5545", 1, "spoke-001-hagw")
@@ -255,7 +255,7 @@ func TestCatchUpLimitedToPreviousOrSameMinor(t *testing.T) {
 }
 
 // squash merges consecutive one-gateway batches of HA members and of
-// primaries, to compare batch lists regardless of MaxParallel.
+// primaries, to compare batch lists regardless of BatchSize.
 func squash(bs [][]string) [][]string {
 	var ha, prim []string
 	for _, b := range bs {
@@ -274,7 +274,7 @@ func squash(bs [][]string) [][]string {
 // downtime (AllowOutage); the pair guard leaves that step out and it runs.
 func TestEndToEndOutageStepRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 1, func(o *aviatrixtest.Options) {
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 1, func(o *aviatrixtest.Options) {
 			o.PreviousVersion, o.GatewayVersion, o.Standalone = "6.6.5224", "6.6.5224", 1
 		})
 		_, fleet := open(t, fake)

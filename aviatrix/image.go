@@ -13,12 +13,12 @@ import (
 	"github.com/hitless/hitless/versionpath"
 )
 
-// MaxImageParallel is the largest ImageRequest.MaxParallel accepted without
+// MaxImageBatchSize is the largest ImageRequest.BatchSize accepted without
 // ImageRequest.Force. Simultaneous image upgrades or rollbacks on many
 // gateways, especially GCP gateways in one project, have failed
 // (AVX-20159/43461/45567; aviatrix.md §6 step 6): the default is 1, and more
 // than 5 at once is refused (ErrConcurrency) unless forced.
-const MaxImageParallel = 5
+const MaxImageBatchSize = 5
 
 // ImageRequest says what PlanImageUpgrade should do: replace the image of
 // selected gateways, keeping their software version (which must already be
@@ -27,21 +27,21 @@ type ImageRequest struct {
 	// Groups selects the gateways, upgraded group by group in order (a
 	// gateway belongs to the first group it matches); nil means every
 	// gateway. Within a group: HA members first, then primaries, at most
-	// MaxParallel gateways per batch, never two members of one HA set in a
+	// BatchSize gateways per batch, never two members of one HA set in a
 	// batch, gateways without an HA peer last, one per batch.
 	Groups []Selector `json:"groups,omitempty"`
 	// Batches, instead of Groups, gives the batches explicitly (gateway
 	// names), validated like UpgradeRequest.Batches (*BatchError,
 	// ErrBadBatch) and, unlike there, always against the effective
-	// MaxParallel (0 means 1): a batch of two needs MaxParallel 2.
+	// BatchSize (0 means 1): a batch of two needs BatchSize 2.
 	Batches [][]string `json:"batches,omitempty"`
-	// MaxParallel is the number of gateways whose image is replaced at once
-	// (members of different HA sets); 0 means 1. Above MaxImageParallel (5)
+	// BatchSize is the number of gateways whose image is replaced at once
+	// (members of different HA sets); 0 means 1. Above MaxImageBatchSize (5)
 	// the plan is refused with ErrConcurrency unless Force is set:
 	// simultaneous image upgrades/rollbacks on many gateways, especially GCP
 	// in one project, have failed (AVX-20159/43461/45567).
-	MaxParallel int `json:"max_parallel,omitempty"`
-	// Force accepts MaxParallel above MaxImageParallel (the plan then
+	BatchSize int `json:"batch_size,omitempty"`
+	// Force accepts BatchSize above MaxImageBatchSize (the plan then
 	// carries a warning). It overrides nothing else.
 	Force bool `json:"force,omitempty"`
 	// Images maps cloud_type (CloudType as an int: AWS 1, GCP 4, Azure 8…)
@@ -49,11 +49,11 @@ type ImageRequest struct {
 	// selected gateway (ErrImage). The plan then skips gateways whose
 	// gw_image_name already equals their target, so re-planning after a
 	// partial run drops the finished work (same step IDs). Fill it with
-	// Fleet.CompatibleImages to use the controller's compatible images.
+	// Cluster.CompatibleImages to use the controller's compatible images.
 	//
 	// nil means: each step asks the controller at run time
 	// (get_compatible_image_version with the gateway's software_version and
-	// cloud_type, one call per version and cloud per Fleet) and skips
+	// cloud_type, one call per version and cloud per Cluster) and skips
 	// gateways already on the answer; the plan then lists every selected
 	// gateway, since the targets are not known while planning.
 	Images map[int]string `json:"images,omitempty"`
@@ -83,12 +83,12 @@ type imageKey struct {
 // version and reports its target image (gw_image_name); then a health gate.
 // Batches come from the shared batch builder: HA/secondary members first,
 // one member of an HA pair or group at a time, each step guarded by the
-// per-set CheckPairs (the Fleet's upgrade.DisruptionChecker: another
+// per-set CheckPairs (the Cluster's upgrade.DisruptionChecker: another
 // member of the set must forward); gateways
 // without an HA peer only with AllowOutage (downtime declared), always in
 // batches of one (AVX-36880).
 //
-// Planning is pure (no I/O; the pre-checks of Fleet.PreCheck run when an
+// Planning is pure (no I/O; the pre-checks of Cluster.PreCheck run when an
 // Executor runs the plan). Step IDs are "image@<version>/bNNN-<hash>" and
 // "wait:image@…", where the hash covers the batch's full composition, so
 // re-planning after a crash yields a subsequence of the original step IDs
@@ -99,12 +99,12 @@ type imageKey struct {
 // controller's version (versionpath.Violations of
 // versionpath.ErrGatewayNotConverged / ErrGatewayAhead, listing every such
 // gateway: upgrade its software first, aviatrix.md §6 step 1), unparseable
-// or 8.x versions (ErrUnsupportedVersion), MaxParallel < 0 or above
-// MaxImageParallel without Force (ErrConcurrency), a cloud without a
+// or 8.x versions (ErrUnsupportedVersion), BatchSize < 0 or above
+// MaxImageBatchSize without Force (ErrConcurrency), a cloud without a
 // target image or a malformed one (ErrImage), explicit batches or groups
 // that split an HA set wrongly (ErrBadBatch), gateways without an HA peer
 // (ErrOutage).
-func (f *Fleet) PlanImageUpgrade(req ImageRequest) (*Plan, error) {
+func (f *Cluster) PlanImageUpgrade(req ImageRequest) (*DetailedPlan, error) {
 	var probs []error
 	cur, err := plannable("controller current version", f.inv.Controller.Current)
 	if err != nil {
@@ -112,7 +112,7 @@ func (f *Fleet) PlanImageUpgrade(req ImageRequest) (*Plan, error) {
 	}
 	// Every gateway, HA and group members included, must already run the
 	// controller's version (aviatrix.md §6 step 1).
-	vf := versionpath.Fleet{Gateways: map[string]versionpath.Version{}}
+	vf := versionpath.Deployment{Gateways: map[string]versionpath.Version{}}
 	for _, n := range f.gatewayNames() {
 		v, err := plannable("gateway "+n, f.inv.Gateways[f.gwIdx[n]].Version)
 		if err != nil {
@@ -128,16 +128,16 @@ func (f *Fleet) PlanImageUpgrade(req ImageRequest) (*Plan, error) {
 		}
 	}
 
-	maxPar := req.MaxParallel
+	maxPar := req.BatchSize
 	switch {
 	case maxPar < 0:
-		probs = append(probs, fmt.Errorf("%w: MaxParallel %d is negative", ErrConcurrency, maxPar))
+		probs = append(probs, fmt.Errorf("%w: BatchSize %d is negative", ErrConcurrency, maxPar))
 		maxPar = 1
 	case maxPar == 0:
 		maxPar = 1
-	case maxPar > MaxImageParallel && !req.Force:
-		probs = append(probs, fmt.Errorf("%w: MaxParallel %d exceeds %d: simultaneous image upgrades/rollbacks on many gateways, especially GCP in one project, have failed (AVX-20159/43461/45567); set Force to accept the risk",
-			ErrConcurrency, maxPar, MaxImageParallel))
+	case maxPar > MaxImageBatchSize && !req.Force:
+		probs = append(probs, fmt.Errorf("%w: BatchSize %d exceeds %d: simultaneous image upgrades/rollbacks on many gateways, especially GCP in one project, have failed (AVX-20159/43461/45567); set Force to accept the risk",
+			ErrConcurrency, maxPar, MaxImageBatchSize))
 	}
 
 	var images map[int]string
@@ -176,7 +176,7 @@ func (f *Fleet) PlanImageUpgrade(req ImageRequest) (*Plan, error) {
 		}
 	}
 	for _, ct := range slices.Sorted(maps.Keys(missing)) {
-		probs = append(probs, fmt.Errorf("%w: no target image for cloud_type %d (%s), gateways %s: add Images[%d] (Fleet.CompatibleImages asks the controller), or leave Images nil to ask at run time",
+		probs = append(probs, fmt.Errorf("%w: no target image for cloud_type %d (%s), gateways %s: add Images[%d] (Cluster.CompatibleImages asks the controller), or leave Images nil to ask at run time",
 			ErrImage, int(ct), ct, listNames(missing[ct]), int(ct)))
 	}
 	outages, oprobs := soloOutages(solo, need, req.AllowOutage)
@@ -186,7 +186,7 @@ func (f *Fleet) PlanImageUpgrade(req ImageRequest) (*Plan, error) {
 	}
 
 	v := cur.String()
-	p := &Plan{Kind: "image", From: v, To: v, Images: images, Outages: outages}
+	p := &DetailedPlan{Kind: "image", From: v, To: v, Images: images, Outages: outages}
 	p.Plan = upgrade.Plan{Cluster: f.name, Target: imagePlanTarget(v, images)}
 	ph := Phase{Version: v}
 	for k, b := range batches {
@@ -222,14 +222,14 @@ func imagePlanTarget(v string, images map[int]string) string {
 }
 
 // imageWarnings lists the documented caveats of an image plan.
-func (f *Fleet) imageWarnings(maxPar int, images map[int]string, batches [][]string, outages []string) []string {
+func (f *Cluster) imageWarnings(maxPar int, images map[int]string, batches [][]string, outages []string) []string {
 	w := []string{"an image upgrade replaces each gateway (brief disruption per gateway; its HA peer carries the traffic)"}
 	if images == nil {
 		w = append(w, "target images are asked of the controller at run time (get_compatible_image_version per software version and cloud type); "+
-			"gateways already on them are skipped when their step runs, not by the plan (give ImageRequest.Images, e.g. from Fleet.CompatibleImages, to see them here)")
+			"gateways already on them are skipped when their step runs, not by the plan (give ImageRequest.Images, e.g. from Cluster.CompatibleImages, to see them here)")
 	}
-	if maxPar > MaxImageParallel {
-		w = append(w, fmt.Sprintf("MaxParallel %d above %d (Force): simultaneous image upgrades/rollbacks on many gateways have failed (AVX-20159/43461/45567)", maxPar, MaxImageParallel))
+	if maxPar > MaxImageBatchSize {
+		w = append(w, fmt.Sprintf("BatchSize %d above %d (Force): simultaneous image upgrades/rollbacks on many gateways have failed (AVX-20159/43461/45567)", maxPar, MaxImageBatchSize))
 	}
 	var burst []string
 	for i, b := range batches {
@@ -246,7 +246,7 @@ func (f *Fleet) imageWarnings(maxPar int, images map[int]string, batches [][]str
 		}
 		for _, acct := range slices.Sorted(maps.Keys(gcp)) {
 			if gcp[acct] > 1 {
-				w = append(w, fmt.Sprintf("batch %d replaces %d GCP gateways of account %s at once: simultaneous image upgrades in one GCP project have failed (AVX-20159/43461/45567); consider MaxParallel 1", i+1, gcp[acct], acct))
+				w = append(w, fmt.Sprintf("batch %d replaces %d GCP gateways of account %s at once: simultaneous image upgrades in one GCP project have failed (AVX-20159/43461/45567); consider BatchSize 1", i+1, gcp[acct], acct))
 			}
 		}
 	}
@@ -260,13 +260,13 @@ func (f *Fleet) imageWarnings(maxPar int, images map[int]string, batches [][]str
 }
 
 // CompatibleImages asks the controller which image goes with its current
-// version (as read by OpenFleet) on each cloud type present in the fleet:
+// version (as read by Open) on each cloud type present in the fleet:
 // one get_compatible_image_version call per cloud type. It returns
 // cloud_type -> image_version, ready for ImageRequest.Images, with every
 // cloud answered even when another failed (the error then lists each
-// failure). The answers are also remembered by the Fleet for image steps
+// failure). The answers are also remembered by the Cluster for image steps
 // that resolve at run time.
-func (f *Fleet) CompatibleImages(ctx context.Context) (map[int]string, error) {
+func (f *Cluster) CompatibleImages(ctx context.Context) (map[int]string, error) {
 	if err := f.needClient(); err != nil {
 		return nil, err
 	}
@@ -290,8 +290,8 @@ func (f *Fleet) CompatibleImages(ctx context.Context) (map[int]string, error) {
 
 // imageFor returns the target image of a gateway on software version v and
 // cloud ct: from images when given, otherwise the controller's
-// get_compatible_image_version answer, asked once per (v, ct) per Fleet.
-func (f *Fleet) imageFor(ctx context.Context, images map[int]string, v string, ct CloudType) (string, error) {
+// get_compatible_image_version answer, asked once per (v, ct) per Cluster.
+func (f *Cluster) imageFor(ctx context.Context, images map[int]string, v string, ct CloudType) (string, error) {
 	if img, ok := f.knownImage(images, v, ct); ok {
 		return img, nil
 	}
@@ -315,8 +315,8 @@ func (f *Fleet) imageFor(ctx context.Context, images map[int]string, v string, c
 }
 
 // knownImage returns the target image without I/O: from images when given,
-// otherwise from the controller's answers this Fleet has already had.
-func (f *Fleet) knownImage(images map[int]string, v string, ct CloudType) (string, bool) {
+// otherwise from the controller's answers this Cluster has already had.
+func (f *Cluster) knownImage(images map[int]string, v string, ct CloudType) (string, bool) {
 	if images != nil {
 		img, ok := images[int(ct)]
 		return img, ok && ValidImageVersion(img)
@@ -337,7 +337,7 @@ func sameImage(a, b string) bool {
 }
 
 // cloudOf returns a gateway's cloud type from the inventory.
-func (f *Fleet) cloudOf(name string) CloudType {
+func (f *Cluster) cloudOf(name string) CloudType {
 	if i, ok := f.gwIdx[name]; ok {
 		return f.inv.Gateways[i].Cloud
 	}
@@ -349,10 +349,10 @@ func (f *Fleet) cloudOf(name string) CloudType {
 // version, which they must already run — for hand-written plans; images
 // is as ImageRequest.Images (nil: ask the controller at run time) and k
 // numbers the batch in step IDs. See PlanImageUpgrade. The per-set guard
-// (CheckPairs, the Fleet's upgrade.DisruptionChecker) refuses a batch
+// (CheckPairs, the Cluster's upgrade.DisruptionChecker) refuses a batch
 // holding two members of one HA set, or a
 // gateway without an HA peer (hand-written steps never declare downtime).
-func (f *Fleet) GatewayImageSteps(version string, images map[int]string, k int, names ...string) []upgrade.Step {
+func (f *Cluster) GatewayImageSteps(version string, images map[int]string, k int, names ...string) []upgrade.Step {
 	return f.imageSteps(version, maps.Clone(images), k, batch{names: names}, names)
 }
 
@@ -361,7 +361,7 @@ func (f *Fleet) GatewayImageSteps(version string, images map[int]string, k int, 
 //  1. "image@<v>/bNNN-<hash>": disrupts the batch's remaining gateways.
 //     Safety check (upgrade.SafetyChecker, on the executor's fresh
 //     snapshot): v is the controller's current version, and every gateway
-//     of the batch runs it; the per-HA-set rule is the Fleet's
+//     of the batch runs it; the per-HA-set rule is the Cluster's
 //     upgrade.DisruptionChecker (CheckPairs), applied by the executor's
 //     guard. Run: re-read the controller and, except for outage steps,
 //     re-apply CheckPairs to that read (*PairError); per
@@ -375,13 +375,13 @@ func (f *Fleet) GatewayImageSteps(version string, images map[int]string, k int, 
 //     test, asking the controller for the target if needed); not
 //     idempotent. A gateway without an HA peer (AllowOutage) gets a step
 //     that declares downtime instead of the guard.
-//  2. "wait:image@…": a health gate (Timing.Verify) until every gateway of
+//  2. "wait:image@…": a health gate (Waits.Verify) until every gateway of
 //     the batch is up, healthy, on v and, when its target is known without
-//     I/O (images, or an answer this Fleet already had), on that image
+//     I/O (images, or an answer this Cluster already had), on that image
 //     (MemberImage). After a resume in a new process with run-time
 //     resolution, the image itself was verified by step 1 before it
 //     finished.
-func (f *Fleet) imageSteps(v string, images map[int]string, k int, b batch, rem []string) []upgrade.Step {
+func (f *Cluster) imageSteps(v string, images map[int]string, k int, b batch, rem []string) []upgrade.Step {
 	id := "image@" + v + "/" + stepKey(k, b.names)
 	names := slices.Clone(rem)
 	desc := fmt.Sprintf("replace the image of gateway(s) %s with %s, keeping %s (upgrade_selected_gateway image_version)", listNames(names), f.describeImages(images, names), v)
@@ -419,7 +419,7 @@ func (f *Fleet) imageSteps(v string, images map[int]string, k int, b batch, rem 
 		},
 		Safe: func(s upgrade.Snapshot) error {
 			var errs []error
-			vf, err := f.versionFleet(s, names)
+			vf, err := f.deployment(s, names)
 			if err != nil {
 				return err
 			}
@@ -472,7 +472,7 @@ func (f *Fleet) imageSteps(v string, images map[int]string, k int, b batch, rem 
 }
 
 // describeImages names the target images of names for step descriptions.
-func (f *Fleet) describeImages(images map[int]string, names []string) string {
+func (f *Cluster) describeImages(images map[int]string, names []string) string {
 	if images == nil {
 		return "the controller's compatible image"
 	}
@@ -491,7 +491,7 @@ func (f *Fleet) describeImages(images map[int]string, names []string) string {
 
 // runImages kicks and polls one image batch (aviatrix.md §4 Gateways, §6
 // step 6).
-func (f *Fleet) runImages(ctx context.Context, names []string, v string, images map[int]string, outage bool) error {
+func (f *Cluster) runImages(ctx context.Context, names []string, v string, images map[int]string, outage bool) error {
 	if err := f.needClient(); err != nil {
 		return err
 	}

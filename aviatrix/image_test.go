@@ -34,7 +34,7 @@ func onImage(img string, gs []aviatrix.Gateway) []aviatrix.Gateway {
 
 // imageFleet: 3 AWS pairs, an Azure group of 4 and one of 2, all on an old
 // image, everything on the controller's version.
-func imageFleet(t *testing.T, mods ...func([]aviatrix.Gateway)) *aviatrix.Fleet {
+func imageFleet(t *testing.T, mods ...func([]aviatrix.Gateway)) *aviatrix.Cluster {
 	t.Helper()
 	const v = "6.6.5224"
 	all := [][]aviatrix.Gateway{
@@ -65,7 +65,7 @@ func setImage(img string, names ...string) func([]aviatrix.Gateway) {
 // checkImageBatches asserts the batch invariants: at most max per batch,
 // never two members of one HA set together, HA members before their
 // primary, every gateway in want exactly once.
-func checkImageBatches(t *testing.T, f *aviatrix.Fleet, batches [][]string, maxPar, want int) {
+func checkImageBatches(t *testing.T, f *aviatrix.Cluster, batches [][]string, maxPar, want int) {
 	t.Helper()
 	seen := map[string]int{}
 	for bi, b := range batches {
@@ -96,17 +96,17 @@ func TestPlanImageBatches(t *testing.T) {
 	for _, tc := range []struct {
 		par, max int
 	}{{0, 1}, {1, 1}, {2, 2}, {3, 3}, {5, 5}} {
-		p, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, MaxParallel: tc.par})
-		require.NoError(t, err, "MaxParallel %d", tc.par)
+		p, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, BatchSize: tc.par})
+		require.NoError(t, err, "BatchSize %d", tc.par)
 		require.Len(t, p.Phases, 1)
 		checkImageBatches(t, f, p.Phases[0].Batches, tc.max, 12)
 		if tc.par == 0 {
-			assert.Len(t, p.Phases[0].Batches, 12, "MaxParallel 0 means one gateway at a time")
+			assert.Len(t, p.Phases[0].Batches, 12, "BatchSize 0 means one gateway at a time")
 		}
 		require.NoError(t, upgrade.ValidatePlan(f, p.Plan))
 	}
 
-	p, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, MaxParallel: 3})
+	p, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, BatchSize: 3})
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{
 		{"g1-1", "g2-1", "p1-hagw"}, {"p2-hagw", "p3-hagw"}, // HA members first…
@@ -131,7 +131,7 @@ func TestPlanImageBatches(t *testing.T) {
 	assert.NotContains(t, strings.Join(p.Warnings, "\n"), "T2/T3", "no instance size known")
 
 	// Deterministic.
-	p2, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, MaxParallel: 3})
+	p2, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, BatchSize: 3})
 	require.NoError(t, err)
 	assert.Equal(t, p.Fingerprint(), p2.Fingerprint())
 }
@@ -142,7 +142,7 @@ func TestPlanImageRefusals(t *testing.T) {
 	withSolo := fleetOf(t, "6.6.5224", "", onImage(oldImage, pairOf("p1", "6.6.5224")), onImage(oldImage, []aviatrix.Gateway{gw("solo", "6.6.5224")}))
 	for _, tc := range []struct {
 		name string
-		f    *aviatrix.Fleet
+		f    *aviatrix.Cluster
 		req  aviatrix.ImageRequest
 		want []error
 	}{
@@ -150,17 +150,17 @@ func TestPlanImageRefusals(t *testing.T) {
 			[]error{versionpath.ErrGatewayNotConverged}},
 		{"gateway ahead of the controller", fleetOf(t, "6.6.5224", "", pairOf("x", "6.6.5545")), aviatrix.ImageRequest{Images: targetImages},
 			[]error{versionpath.ErrGatewayAhead}},
-		{"MaxParallel above 5 without Force", imageFleet(t), aviatrix.ImageRequest{Images: targetImages, MaxParallel: 6}, []error{aviatrix.ErrConcurrency}},
-		{"negative MaxParallel", imageFleet(t), aviatrix.ImageRequest{Images: targetImages, MaxParallel: -1}, []error{aviatrix.ErrConcurrency}},
+		{"BatchSize above 5 without Force", imageFleet(t), aviatrix.ImageRequest{Images: targetImages, BatchSize: 6}, []error{aviatrix.ErrConcurrency}},
+		{"negative BatchSize", imageFleet(t), aviatrix.ImageRequest{Images: targetImages, BatchSize: -1}, []error{aviatrix.ErrConcurrency}},
 		{"no image for a cloud", imageFleet(t), aviatrix.ImageRequest{Images: map[int]string{1: awsImage}}, []error{aviatrix.ErrImage}},
 		{"malformed image", imageFleet(t), aviatrix.ImageRequest{Images: map[int]string{1: "a,b", 8: azureImage}}, []error{aviatrix.ErrImage}},
 		{"bad cloud type key", imageFleet(t), aviatrix.ImageRequest{Images: map[int]string{0: awsImage, 1: awsImage, 8: azureImage}}, []error{aviatrix.ErrImage}},
 		{"standalone without AllowOutage", withSolo, aviatrix.ImageRequest{Images: targetImages}, []error{aviatrix.ErrOutage}},
-		{"explicit batch with both pair members", imageFleet(t), aviatrix.ImageRequest{Images: targetImages, MaxParallel: 2,
+		{"explicit batch with both pair members", imageFleet(t), aviatrix.ImageRequest{Images: targetImages, BatchSize: 2,
 			Batches: [][]string{{"p1-hagw", "p1"}}}, []error{aviatrix.ErrBadBatch}},
-		{"explicit batch of two with MaxParallel 0 (means 1)", imageFleet(t), aviatrix.ImageRequest{Images: targetImages,
+		{"explicit batch of two with BatchSize 0 (means 1)", imageFleet(t), aviatrix.ImageRequest{Images: targetImages,
 			Batches: [][]string{{"p1-hagw", "p2-hagw"}, {"p1"}, {"p2"}}}, []error{aviatrix.ErrBadBatch}},
-		{"standalone sharing a batch (AVX-36880)", withSolo, aviatrix.ImageRequest{Images: targetImages, AllowOutage: true, MaxParallel: 2,
+		{"standalone sharing a batch (AVX-36880)", withSolo, aviatrix.ImageRequest{Images: targetImages, AllowOutage: true, BatchSize: 2,
 			Batches: [][]string{{"p1-hagw", "solo"}, {"p1"}}}, []error{aviatrix.ErrBadBatch}},
 		{"primary before its HA member", imageFleet(t), aviatrix.ImageRequest{Images: targetImages,
 			Groups: []aviatrix.Selector{{Names: []string{"p1"}}, {}}}, []error{aviatrix.ErrBadBatch}},
@@ -196,7 +196,7 @@ func TestPlanImageForceOutageAndWarnings(t *testing.T) {
 	// Force accepts more than 5 at once, with a warning.
 	f := fleetOf(t, "6.6.5224", "", pairOf("a", "6.6.5224"), pairOf("b", "6.6.5224"), pairOf("c", "6.6.5224"),
 		pairOf("d", "6.6.5224"), pairOf("e", "6.6.5224"), pairOf("f", "6.6.5224"))
-	p, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, MaxParallel: 6, Force: true})
+	p, err := f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, BatchSize: 6, Force: true})
 	require.NoError(t, err)
 	assert.Len(t, p.Phases[0].Batches, 2)
 	assert.Contains(t, strings.Join(p.Warnings, "\n"), "AVX-20159/43461/45567")
@@ -207,7 +207,7 @@ func TestPlanImageForceOutageAndWarnings(t *testing.T) {
 	f = fleetOf(t, "6.6.5224", "", onImage(oldImage, pairOf("p1", "6.6.5224")),
 		onImage(oldImage, []aviatrix.Gateway{gw("solo-1", "6.6.5224"), gw("solo-2", "6.6.5224")}),
 		onImage(awsImage, []aviatrix.Gateway{gw("solo-3", "6.6.5224")}))
-	p, err = f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, AllowOutage: true, MaxParallel: 4})
+	p, err = f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, AllowOutage: true, BatchSize: 4})
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{{"p1-hagw"}, {"p1"}, {"solo-1"}, {"solo-2"}}, p.Phases[0].Batches, "standalone gateways in batches of one (AVX-36880)")
 	assert.Equal(t, []string{"solo-1", "solo-2"}, p.Outages)
@@ -222,7 +222,7 @@ func TestPlanImageForceOutageAndWarnings(t *testing.T) {
 	gcp := func(g *aviatrix.Gateway) { g.Cloud, g.Account, g.Size = aviatrix.CloudGCP, "gcp-prod", "n1-standard-1" }
 	t3 := func(g *aviatrix.Gateway) { g.Size = "t3.medium" }
 	f = fleetOf(t, "6.6.5224", "", pairOf("g-a", "6.6.5224", gcp), pairOf("g-b", "6.6.5224", gcp), pairOf("aws", "6.6.5224", t3))
-	p, err = f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, MaxParallel: 3})
+	p, err = f.PlanImageUpgrade(aviatrix.ImageRequest{Images: targetImages, BatchSize: 3})
 	require.NoError(t, err)
 	all := strings.Join(p.Warnings, "\n")
 	assert.Contains(t, all, "batch 1 replaces 2 GCP gateways of account gcp-prod")
@@ -234,7 +234,7 @@ func TestPlanImageForceOutageAndWarnings(t *testing.T) {
 // subsequence of the original step IDs (journal resume), skipping gateways
 // already on their target image.
 func TestPlanImageReplan(t *testing.T) {
-	req := aviatrix.ImageRequest{Images: targetImages, MaxParallel: 2}
+	req := aviatrix.ImageRequest{Images: targetImages, BatchSize: 2}
 	full, err := imageFleet(t).PlanImageUpgrade(req)
 	require.NoError(t, err)
 	mid, err := imageFleet(t, setImage(awsImage, "p1-hagw", "p2-hagw", "p3-hagw"), setImage(azureImage, "g1-1")).PlanImageUpgrade(req)
@@ -259,7 +259,7 @@ func TestPlanImageReplan(t *testing.T) {
 
 	// Run-time resolution: the plan lists every selected gateway, under the
 	// same step IDs, and says so.
-	rt, err := imageFleet(t, setImage(awsImage, "p1-hagw")).PlanImageUpgrade(aviatrix.ImageRequest{MaxParallel: 2})
+	rt, err := imageFleet(t, setImage(awsImage, "p1-hagw")).PlanImageUpgrade(aviatrix.ImageRequest{BatchSize: 2})
 	require.NoError(t, err)
 	assert.Equal(t, full.StepIDs(), rt.StepIDs())
 	assert.Equal(t, "image:6.6.5224[compatible]", rt.Target)
@@ -277,7 +277,7 @@ func TestMemberImage(t *testing.T) {
 }
 
 // expectedImage is the fake's compatible image for a gateway.
-func expectedImage(t *testing.T, fleet *aviatrix.Fleet, name string) string {
+func expectedImage(t *testing.T, fleet *aviatrix.Cluster, name string) string {
 	t.Helper()
 	for _, g := range fleet.Inventory().Gateways {
 		if g.Name == name {
@@ -294,9 +294,9 @@ func expectedImage(t *testing.T, fleet *aviatrix.Fleet, name string) string {
 // loses a probe tick and no set ever has two members down together.
 func TestEndToEndImageUpgrade(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 4, func(o *aviatrixtest.Options) { o.Groups = 1 })
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 4, func(o *aviatrixtest.Options) { o.Groups = 1 })
 		_, fleet := open(t, fake)
-		p, err := fleet.PlanImageUpgrade(aviatrix.ImageRequest{MaxParallel: 3})
+		p, err := fleet.PlanImageUpgrade(aviatrix.ImageRequest{BatchSize: 3})
 		require.NoError(t, err)
 		checkImageBatches(t, fleet, p.Phases[0].Batches, 3, 11)
 		rep, err := run(t, fleet, p.Plan, nil)
@@ -343,11 +343,11 @@ func TestEndToEndImageUpgrade(t *testing.T) {
 		imgs, err := fleet2.CompatibleImages(t.Context())
 		require.NoError(t, err)
 		assert.Equal(t, map[int]string{1: "hvm-cloudx-aws-102021", 8: "hvm-cloudx-azure-102021"}, imgs)
-		p2, err := fleet2.PlanImageUpgrade(aviatrix.ImageRequest{Images: imgs, MaxParallel: 3})
+		p2, err := fleet2.PlanImageUpgrade(aviatrix.ImageRequest{Images: imgs, BatchSize: 3})
 		require.NoError(t, err)
 		assert.Empty(t, p2.Steps)
 		writes := len(fake.WriteCalls())
-		p3, err := fleet2.PlanImageUpgrade(aviatrix.ImageRequest{MaxParallel: 3})
+		p3, err := fleet2.PlanImageUpgrade(aviatrix.ImageRequest{BatchSize: 3})
 		require.NoError(t, err)
 		rep, err = run(t, fleet2, p3.Plan, nil)
 		require.NoError(t, err, rep.Markdown())
@@ -359,10 +359,10 @@ func TestEndToEndImageUpgrade(t *testing.T) {
 // TestResumeAfterCutMidStep.
 func TestEndToEndImageResumeAfterCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 3)
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 3)
 		j := &upgrade.MemoryJournal{}
 		_, fleet := open(t, fake)
-		req := aviatrix.ImageRequest{MaxParallel: 2}
+		req := aviatrix.ImageRequest{BatchSize: 2}
 		p, err := fleet.PlanImageUpgrade(req)
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -376,7 +376,7 @@ func TestEndToEndImageResumeAfterCrash(t *testing.T) {
 		}}).Run(ctx, fleet, p.Plan)
 		require.ErrorIs(t, err, upgrade.ErrStopped)
 
-		// A new process: fresh inventory and Fleet (no remembered images),
+		// A new process: fresh inventory and Cluster (no remembered images),
 		// same request, same journal.
 		_, fleet2 := open(t, fake)
 		p2, err := fleet2.PlanImageUpgrade(req)
@@ -400,9 +400,9 @@ func TestEndToEndImageResumeAfterCrash(t *testing.T) {
 
 func TestEndToEndImageFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 2, func(o *aviatrixtest.Options) { o.FailGateways = []string{"spoke-002-hagw"} })
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 2, func(o *aviatrixtest.Options) { o.FailGateways = []string{"spoke-002-hagw"} })
 		_, fleet := open(t, fake)
-		p, err := fleet.PlanImageUpgrade(aviatrix.ImageRequest{Images: map[int]string{1: awsImage}, MaxParallel: 2})
+		p, err := fleet.PlanImageUpgrade(aviatrix.ImageRequest{Images: map[int]string{1: awsImage}, BatchSize: 2})
 		require.NoError(t, err)
 		_, err = run(t, fleet, p.Plan, nil)
 		require.ErrorIs(t, err, aviatrix.ErrUpgradeFailed)
@@ -419,19 +419,19 @@ func TestEndToEndImageFails(t *testing.T) {
 // Refused image plans and refused hand-written image steps send nothing.
 func TestImageRefusalsSendNoWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 3, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224"; o.Standalone = 1 })
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 3, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224"; o.Standalone = 1 })
 		fake.SetGatewayVersion("spoke-002-hagw", "6.6.5224") // rolled back
 		_, fleet := open(t, fake)
 		for _, req := range []aviatrix.ImageRequest{
 			{Groups: []aviatrix.Selector{{Names: []string{"spoke-001*"}}}},
-			{AllowOutage: true, MaxParallel: 9},
+			{AllowOutage: true, BatchSize: 9},
 		} {
 			_, err := fleet.PlanImageUpgrade(req)
 			require.ErrorIs(t, err, aviatrix.ErrPlan)
 			require.ErrorIs(t, err, versionpath.ErrGatewayNotConverged)
 			assert.ErrorContains(t, err, "spoke-002-hagw")
 		}
-		_, err := fleet.PlanImageUpgrade(aviatrix.ImageRequest{AllowOutage: true, MaxParallel: 9})
+		_, err := fleet.PlanImageUpgrade(aviatrix.ImageRequest{AllowOutage: true, BatchSize: 9})
 		assert.ErrorIs(t, err, aviatrix.ErrConcurrency)
 
 		// Hand-written steps: both members of a pair, the lagging gateway,
@@ -448,7 +448,7 @@ func TestImageRefusalsSendNoWrite(t *testing.T) {
 }
 
 func TestCompatibleImageVersion(t *testing.T) {
-	fake := aviatrixtest.NewFleet("6.6.5545", 1, func(o *aviatrixtest.Options) { o.Images = map[int]string{8: "azure-custom-1"} })
+	fake := aviatrixtest.NewWithPairs("6.6.5545", 1, func(o *aviatrixtest.Options) { o.Images = map[int]string{8: "azure-custom-1"} })
 	c := newClient(t, fake.ClientConfig())
 	img, err := c.CompatibleImageVersion(t.Context(), "UserConnect-6.6.5545", 1)
 	require.NoError(t, err)

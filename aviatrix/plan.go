@@ -26,16 +26,16 @@ type UpgradeRequest struct {
 	// Groups are the user's gateway groups, upgraded in order after each
 	// controller hop (a gateway belongs to the first group it matches).
 	// nil means one group of every gateway. Within a group: HA members
-	// first, then primaries, at most MaxParallel gateways per batch, never
+	// first, then primaries, at most BatchSize gateways per batch, never
 	// two members of one HA set in a batch.
 	Groups []Selector `json:"groups,omitempty"`
 	// Batches, instead of Groups, gives the batches explicitly (gateway
 	// names). They are validated (*BatchError, ErrBadBatch): no two members
 	// of an HA set in one batch, no primary before its HA member(s), no
-	// name twice or unknown, at most MaxParallel per batch when it is set.
+	// name twice or unknown, at most BatchSize per batch when it is set.
 	Batches [][]string `json:"batches,omitempty"`
-	// MaxParallel is the batch size; 0 means 1.
-	MaxParallel int `json:"max_parallel,omitempty"`
+	// BatchSize is the batch size; 0 means 1.
+	BatchSize int `json:"batch_size,omitempty"`
 	// AllowOutage lets the plan upgrade gateways without an HA peer, each
 	// alone in a step that declares downtime (see ErrOutage).
 	AllowOutage bool `json:"allow_outage,omitempty"`
@@ -70,10 +70,10 @@ type RollbackRequest struct {
 	// Batches gives explicit batches instead (validated like
 	// UpgradeRequest.Batches).
 	Batches [][]string `json:"batches,omitempty"`
-	// MaxParallel is the batch size (members of different HA sets); 0
+	// BatchSize is the batch size (members of different HA sets); 0
 	// means 1. Simultaneous rollbacks of many gateways have failed
 	// (AVX-20159/43461/45567): keep it low.
-	MaxParallel int `json:"max_parallel,omitempty"`
+	BatchSize int `json:"batch_size,omitempty"`
 	// AllowOutage lets the plan roll back gateways without an HA peer.
 	AllowOutage bool `json:"allow_outage,omitempty"`
 }
@@ -91,8 +91,8 @@ type Phase struct {
 }
 
 // Plan is an Aviatrix plan: the upgrade.Plan to give an upgrade.Executor
-// (with the Fleet as its cluster) plus what the planner decided.
-type Plan struct {
+// (with the Cluster as its cluster) plus what the planner decided.
+type DetailedPlan struct {
 	upgrade.Plan
 	// Kind is "upgrade", "rollback" or "image" (PlanImageUpgrade).
 	Kind string `json:"kind"`
@@ -230,7 +230,7 @@ func (c versionCache) plannable(s string) (Version, error) {
 // (versionpath.ErrGatewayNotConverged, e.g. an unselected gateway),
 // explicit batches or groups that split an HA set wrongly (ErrBadBatch),
 // gateways without an HA peer (ErrOutage).
-func (f *Fleet) PlanUpgrade(req UpgradeRequest) (*Plan, error) {
+func (f *Cluster) PlanUpgrade(req UpgradeRequest) (*DetailedPlan, error) {
 	return f.planUpgrade(f.inv.Controller, f.versions(nil), req)
 }
 
@@ -243,7 +243,7 @@ func (f *Fleet) PlanUpgrade(req UpgradeRequest) (*Plan, error) {
 // previous version, as last read, or in its current minor; anything
 // further behind refuses the plan with versionpath.ErrGatewayNotConverged).
 // It returns the upgrade.Plan of PlanUpgrade.
-func (f *Fleet) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
+func (f *Cluster) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 	info := f.inv.Controller
 	f.mu.Lock()
 	info.Previous = f.lastInfo.Previous
@@ -262,7 +262,7 @@ func (f *Fleet) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 
 // versions returns gateway name → version from the inventory, overridden by
 // s when given.
-func (f *Fleet) versions(s *upgrade.Snapshot) map[string]string {
+func (f *Cluster) versions(s *upgrade.Snapshot) map[string]string {
 	out := make(map[string]string, len(f.inv.Gateways))
 	for _, g := range f.inv.Gateways {
 		out[g.Name] = g.Version
@@ -278,8 +278,8 @@ func (f *Fleet) versions(s *upgrade.Snapshot) map[string]string {
 }
 
 // planUpgrade is PlanUpgrade from controller info and gateway versions gwv
-// (name -> version text), shared with Fleet.Plan.
-func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req UpgradeRequest) (*Plan, error) {
+// (name -> version text), shared with Cluster.Plan.
+func (f *Cluster) planUpgrade(info VersionInfo, gwv map[string]string, req UpgradeRequest) (*DetailedPlan, error) {
 	what := "upgrade"
 	if req.Target != "" {
 		what = "upgrade to " + req.Target
@@ -298,7 +298,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 	// Gateway versions (each distinct text parsed once).
 	names := f.gatewayNames()
 	cache := versionCache{}
-	vf := versionpath.Fleet{ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(names))}
+	vf := versionpath.Deployment{ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(names))}
 	for _, n := range names {
 		v, err := cache.plannable(gwv[n])
 		if err != nil {
@@ -307,7 +307,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 		}
 		vf.Gateways[n] = v
 	}
-	batches, outages, berrs := f.batches(req.Groups, req.Batches, req.MaxParallel, req.AllowOutage)
+	batches, outages, berrs := f.batches(req.Groups, req.Batches, req.BatchSize, req.AllowOutage)
 	probs = append(probs, berrs...)
 	if cur.IsZero() {
 		return nil, &PlanError{What: what, Problems: probs}
@@ -357,7 +357,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 			probs = append(probs, err)
 		}
 	}
-	fleetErr := versionpath.CheckFleet(vf)
+	fleetErr := versionpath.CheckDeployment(vf)
 	if fleetErr != nil {
 		probs = append(probs, fleetErr)
 	}
@@ -375,7 +375,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 		}
 	}
 	slices.Sort(selNames)
-	sim := versionpath.Fleet{Controller: cur, ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(vf.Gateways))}
+	sim := versionpath.Deployment{Controller: cur, ControllerPrevious: prev, Gateways: make(map[string]versionpath.Version, len(vf.Gateways))}
 	for n, v := range vf.Gateways {
 		sim.Gateways[n] = v
 	}
@@ -420,7 +420,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 		return nil, &PlanError{What: what, Problems: probs}
 	}
 
-	p := &Plan{Kind: "upgrade", From: cur.String(), To: target.String(), Outages: outages}
+	p := &DetailedPlan{Kind: "upgrade", From: cur.String(), To: target.String(), Outages: outages}
 	p.Plan = upgrade.Plan{Cluster: f.name, Target: target.String()}
 	keys := make([]string, len(batches))
 	for k, b := range batches {
@@ -467,7 +467,7 @@ func (f *Fleet) planUpgrade(info VersionInfo, gwv map[string]string, req Upgrade
 
 // resolveTarget parses the requested target; a bare Major.Minor resolves to
 // the latest build of that minor in the catalog.
-func (f *Fleet) resolveTarget(s string, catalog versionpath.Catalog) (Version, error) {
+func (f *Cluster) resolveTarget(s string, catalog versionpath.Catalog) (Version, error) {
 	t, err := ParseVersion(s)
 	if err != nil {
 		return Version{}, fmt.Errorf("target: %w", err)
@@ -531,14 +531,14 @@ func upgradeWarnings(cur Version, hops []versionpath.Version, outages []string) 
 // request after a crash yields the remaining steps with the journal's IDs.
 // The controller itself cannot be rolled back (PlanUpgrade refuses a target
 // behind it).
-func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
+func (f *Cluster) PlanRollback(req RollbackRequest) (*DetailedPlan, error) {
 	info := f.inv.Controller
 	var probs []error
 	cur, err := plannable("controller current version", info.Current)
 	if err != nil {
 		probs = append(probs, err)
 	}
-	vf := versionpath.Fleet{Gateways: make(map[string]versionpath.Version)}
+	vf := versionpath.Deployment{Gateways: make(map[string]versionpath.Version)}
 	if !cur.IsZero() {
 		vf.Controller = cur
 	}
@@ -566,7 +566,7 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 	// their batch; whether their outage is accepted is decided below, for
 	// those with work to do (as PlanImageUpgrade does).
 	chosen := req.Groups != nil || req.Batches != nil
-	batches, solo, berrs := f.batches(req.Groups, req.Batches, req.MaxParallel, true)
+	batches, solo, berrs := f.batches(req.Groups, req.Batches, req.BatchSize, true)
 	probs = append(probs, berrs...)
 	need := map[string]bool{}
 	if !to.IsZero() {
@@ -608,7 +608,7 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 	if len(probs) > 0 {
 		return nil, &PlanError{What: "gateway rollback", Problems: probs}
 	}
-	p := &Plan{Kind: "rollback", From: cur.String(), To: to.String(), Outages: outages}
+	p := &DetailedPlan{Kind: "rollback", From: cur.String(), To: to.String(), Outages: outages}
 	p.Plan = upgrade.Plan{Cluster: f.name, Target: "rollback:" + to.String()}
 	ph := Phase{Version: to.String()}
 	h := f.newHop(opRollback, to.String())
@@ -634,7 +634,7 @@ func (f *Fleet) PlanRollback(req RollbackRequest) (*Plan, error) {
 }
 
 // gatewayNames returns every gateway name, sorted.
-func (f *Fleet) gatewayNames() []string {
+func (f *Cluster) gatewayNames() []string {
 	out := make([]string, 0, len(f.members)-1)
 	for _, m := range f.members[1:] {
 		out = append(out, m.ID())
@@ -645,9 +645,9 @@ func (f *Fleet) gatewayNames() []string {
 // batches turns groups (or explicit batches) into ordered batches with
 // every problem found. Groups: each gateway in the first group it matches;
 // within a group, waves by position in its HA set (HA members first, the
-// primary last), MaxParallel per batch, sets in primary order; gateways
+// primary last), BatchSize per batch, sets in primary order; gateways
 // without an HA peer last, one per batch, as outages (or ErrOutage).
-func (f *Fleet) batches(groups []Selector, explicit [][]string, maxPar int, allowOutage bool) ([]batch, []string, []error) {
+func (f *Cluster) batches(groups []Selector, explicit [][]string, maxPar int, allowOutage bool) ([]batch, []string, []error) {
 	if explicit != nil {
 		return f.explicitBatches(explicit, maxPar, allowOutage)
 	}
@@ -723,7 +723,7 @@ func (f *Fleet) batches(groups []Selector, explicit [][]string, maxPar int, allo
 
 // orderErrors reports primaries scheduled no later than one of their HA
 // members (pos: gateway -> batch index).
-func (f *Fleet) orderErrors(pos map[string]int) []error {
+func (f *Cluster) orderErrors(pos map[string]int) []error {
 	var errs []error
 	for _, set := range f.sets {
 		pp, ok := pos[set.Primary]
@@ -741,7 +741,7 @@ func (f *Fleet) orderErrors(pos map[string]int) []error {
 }
 
 // explicitBatches validates a user's batch list.
-func (f *Fleet) explicitBatches(explicit [][]string, maxPar int, allowOutage bool) ([]batch, []string, []error) {
+func (f *Cluster) explicitBatches(explicit [][]string, maxPar int, allowOutage bool) ([]batch, []string, []error) {
 	var errs []error
 	var out []batch
 	var outages []string
@@ -755,7 +755,7 @@ func (f *Fleet) explicitBatches(explicit [][]string, maxPar int, allowOutage boo
 			continue
 		}
 		if maxPar > 0 && len(names) > maxPar {
-			errs = append(errs, &BatchError{Batch: bi + 1, Gateways: names, Reason: fmt.Sprintf("%d gateways exceed MaxParallel %d", len(names), maxPar)})
+			errs = append(errs, &BatchError{Batch: bi + 1, Gateways: names, Reason: fmt.Sprintf("%d gateways exceed BatchSize %d", len(names), maxPar)})
 		}
 		bySet := map[int][]string{}
 		b := batch{}

@@ -45,20 +45,20 @@ func groupOf(name string, size int, version string) []aviatrix.Gateway {
 	return out
 }
 
-func fleetOf(t testing.TB, ctl, prev string, gws ...[]aviatrix.Gateway) *aviatrix.Fleet {
+func fleetOf(t testing.TB, ctl, prev string, gws ...[]aviatrix.Gateway) *aviatrix.Cluster {
 	t.Helper()
 	inv := &aviatrix.Inventory{Controller: aviatrix.VersionInfo{Current: ctl, Previous: prev}, Releases: catalog}
 	for _, g := range gws {
 		inv.Gateways = append(inv.Gateways, g...)
 	}
-	f, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{Name: "t"})
+	f, err := aviatrix.NewCluster(nil, inv, aviatrix.ClusterOptions{Name: "t"})
 	require.NoError(t, err)
 	return f
 }
 
 func TestPlanShape(t *testing.T) {
 	f := fleetOf(t, "6.5.2721", "", pairOf("spoke-1", "6.5.2721"), pairOf("spoke-2", "6.5.2721"), groupOf("transit-1", 3, "6.5.2721"))
-	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2})
+	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"6.6.5545"}, p.Hops)
 	require.Len(t, p.Phases, 1)
@@ -80,7 +80,7 @@ func TestPlanShape(t *testing.T) {
 	assert.Contains(t, p.Warnings[0], "AVX-20109", "6.5 -> 6.6 caveat surfaced")
 
 	// Deterministic.
-	p2, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2})
+	p2, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2})
 	require.NoError(t, err)
 	assert.Equal(t, p.Fingerprint(), p2.Fingerprint())
 }
@@ -113,20 +113,20 @@ func TestPlanCatchUpAndGroups(t *testing.T) {
 	west := func(g *aviatrix.Gateway) { g.Region = "us-west-2" }
 	f := fleetOf(t, "6.5.2721", "6.5.1922", pairOf("a", "6.5.1922", west), pairOf("b", "6.5.1922", east), pairOf("c", "6.5.2721", west))
 	// Without CatchUp the documented pre-check refuses lagging gateways.
-	_, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Groups: []aviatrix.Selector{{Region: "us-east-1"}, {}}, MaxParallel: 5})
+	_, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Groups: []aviatrix.Selector{{Region: "us-east-1"}, {}}, BatchSize: 5})
 	require.ErrorIs(t, err, versionpath.ErrGatewayNotConverged)
 	assert.Contains(t, err.Error(), "gateway a runs 6.5.1922")
-	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Groups: []aviatrix.Selector{{Region: "us-east-1"}, {}}, MaxParallel: 5, CatchUp: true})
+	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Groups: []aviatrix.Selector{{Region: "us-east-1"}, {}}, BatchSize: 5, CatchUp: true})
 	require.NoError(t, err)
 	assert.Empty(t, p.Hops)
 	require.Len(t, p.Phases, 1)
 	assert.Equal(t, aviatrix.Phase{Version: "6.5.2721", Batches: [][]string{{"b-hagw"}, {"b"}, {"a-hagw"}, {"a"}}}, p.Phases[0])
 
 	// Re-planning after part of the work keeps step IDs (journal resume).
-	full, err := fleetOf(t, "6.5.1922", "", pairOf("a", "6.5.1922"), pairOf("b", "6.5.1922")).PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2})
+	full, err := fleetOf(t, "6.5.1922", "", pairOf("a", "6.5.1922"), pairOf("b", "6.5.1922")).PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2})
 	require.NoError(t, err)
 	mid := fleetOf(t, "6.5.2721", "6.5.1922", pairOf("a", "6.5.1922"), []aviatrix.Gateway{gw("b", "6.5.1922"), {Name: "b-hagw", Version: "6.5.2721", IsHA: true, Primary: "b", State: "up"}})
-	rest, err := mid.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2, CatchUp: true})
+	rest, err := mid.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2, CatchUp: true})
 	require.NoError(t, err)
 	assert.True(t, isSubsequence(rest.StepIDs(), full.StepIDs()), "%v\nnot in\n%v", rest.StepIDs(), full.StepIDs())
 	assert.Less(t, len(rest.Steps), len(full.Steps))
@@ -147,7 +147,7 @@ func isSubsequence(sub, seq []string) bool {
 func TestPlanBatchInvariants(t *testing.T) {
 	f := fleetOf(t, "6.5.2721", "", pairOf("p1", "6.5.2721"), pairOf("p2", "6.5.2721"), groupOf("g1", 4, "6.5.2721"), groupOf("g2", 2, "6.5.2721"), pairOf("p3", "6.5.2721"))
 	for _, par := range []int{1, 2, 3, 7, 100} {
-		p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: par})
+		p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: par})
 		require.NoError(t, err)
 		seen := map[string]int{}
 		for bi, b := range p.Phases[0].Batches {
@@ -164,19 +164,19 @@ func TestPlanBatchInvariants(t *testing.T) {
 		assert.Len(t, seen, 12)
 		for _, s := range f.Sets() {
 			for _, h := range s.HA {
-				assert.Less(t, seen[h], seen[s.Primary], "%s before %s (MaxParallel %d)", h, s.Primary, par)
+				assert.Less(t, seen[h], seen[s.Primary], "%s before %s (BatchSize %d)", h, s.Primary, par)
 			}
 		}
 	}
 }
 
 func TestPlanRefusals(t *testing.T) {
-	base := func() *aviatrix.Fleet {
+	base := func() *aviatrix.Cluster {
 		return fleetOf(t, "6.6.5224", "6.5.2721", pairOf("spoke-1", "6.6.5224"), pairOf("spoke-2", "6.6.5224"))
 	}
 	for _, tc := range []struct {
 		name string
-		f    *aviatrix.Fleet
+		f    *aviatrix.Cluster
 		req  aviatrix.UpgradeRequest
 		want []error
 	}{
@@ -198,7 +198,7 @@ func TestPlanRefusals(t *testing.T) {
 			Batches: [][]string{{"spoke-1-hagw", "spoke-1"}, {"spoke-2-hagw"}, {"spoke-2"}}}, []error{aviatrix.ErrBadBatch}},
 		{"explicit batch with primary before its HA", base(), aviatrix.UpgradeRequest{Target: "6.6.5545",
 			Batches: [][]string{{"spoke-1", "spoke-2-hagw"}, {"spoke-1-hagw", "spoke-2"}}}, []error{aviatrix.ErrBadBatch}},
-		{"explicit batch unknown/duplicate/too big", base(), aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 1,
+		{"explicit batch unknown/duplicate/too big", base(), aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 1,
 			Batches: [][]string{{"nope"}, {"spoke-1-hagw"}, {"spoke-1-hagw"}, {"spoke-2-hagw", "spoke-1"}, {}}}, []error{aviatrix.ErrBadBatch}},
 		{"groups that put a primary before its HA", base(), aviatrix.UpgradeRequest{Target: "6.6.5545",
 			Groups: []aviatrix.Selector{{Names: []string{"spoke-1"}}, {}}}, []error{aviatrix.ErrBadBatch}},
@@ -239,7 +239,7 @@ func TestPlanReportsEverythingAtOnce(t *testing.T) {
 
 func TestPlanOutageAllowed(t *testing.T) {
 	f := fleetOf(t, "6.6.5224", "", pairOf("spoke-1", "6.6.5224"), []aviatrix.Gateway{gw("solo", "6.6.5224")})
-	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", AllowOutage: true, MaxParallel: 4})
+	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", AllowOutage: true, BatchSize: 4})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"solo"}, p.Outages)
 	assert.Equal(t, [][]string{{"spoke-1-hagw"}, {"spoke-1"}, {"solo"}}, p.Phases[0].Batches)
@@ -252,7 +252,7 @@ func TestPlanOutageAllowed(t *testing.T) {
 
 func TestPlanRollback(t *testing.T) {
 	f := fleetOf(t, "6.6.5545", "6.6.5224", pairOf("spoke-1", "6.6.5545"), groupOf("tr", 3, "6.6.5545"), pairOf("done", "6.6.5224"))
-	p, err := f.PlanRollback(aviatrix.RollbackRequest{MaxParallel: 2})
+	p, err := f.PlanRollback(aviatrix.RollbackRequest{BatchSize: 2})
 	require.NoError(t, err)
 	assert.Equal(t, "6.6.5224", p.To)
 	// Batches are built over every gateway (the pair "done" included) so
@@ -298,7 +298,7 @@ func TestInventorySets(t *testing.T) {
 	for _, s := range []string{"2 primaries", "ghost", "listed twice", "malformed name"} {
 		assert.Contains(t, err.Error(), s)
 	}
-	_, err = aviatrix.NewFleet(nil, bad, aviatrix.FleetOptions{})
+	_, err = aviatrix.NewCluster(nil, bad, aviatrix.ClusterOptions{})
 	assert.ErrorIs(t, err, aviatrix.ErrInventory)
 }
 
@@ -369,7 +369,7 @@ func TestCheckPairs(t *testing.T) {
 
 func TestPlanWithoutCatalog(t *testing.T) {
 	inv := &aviatrix.Inventory{Controller: aviatrix.VersionInfo{Current: "6.6.5224", Latest: "6.6.5545"}, Gateways: pairOf("a", "6.6.5224")}
-	f, err := aviatrix.NewFleet(nil, inv, aviatrix.FleetOptions{})
+	f, err := aviatrix.NewCluster(nil, inv, aviatrix.ClusterOptions{})
 	require.NoError(t, err)
 	p, err := f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6"})
 	require.NoError(t, err, "the controller's latest build of its minor is always known")
@@ -382,7 +382,7 @@ func TestPlanWithoutCatalog(t *testing.T) {
 	assert.Equal(t, []string{"6.6.5545", "6.7.1574"}, p.Hops)
 }
 
-// Fleet implements upgrade.Planner from a fresh snapshot: after a crash
+// Cluster implements upgrade.Planner from a fresh snapshot: after a crash
 // between a controller hop and its gateway batches, the gateways still on
 // the controller's previous version are caught up. (The fleet now has to
 // know that previous version: catching up is limited, see

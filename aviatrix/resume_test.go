@@ -23,7 +23,7 @@ import (
 )
 
 // The crash harness: one fake controller lives across two "processes"
-// (Client + Fleet + Executor each) that share an upgrade.FileJournal.
+// (Client + Cluster + Executor each) that share an upgrade.FileJournal.
 // Process 1 is killed in the middle of a step: from that instant its
 // transport drops every request and its journal writes fail, as if the
 // process had died, while its goroutine runs on into those errors.
@@ -62,7 +62,7 @@ type cut struct {
 	opts func(*aviatrixtest.Options)
 	// plan plans process 1's run; process 2 re-plans with the same
 	// request, with catchUp set (UpgradeRequest.CatchUp) when needCatchUp.
-	plan        func(f *aviatrix.Fleet, catchUp bool) (*aviatrix.Plan, error)
+	plan        func(f *aviatrix.Cluster, catchUp bool) (*aviatrix.DetailedPlan, error)
 	needCatchUp bool
 	// The kill: when on matches one of process 1's events, after delay;
 	// or at virtual time at.
@@ -125,13 +125,13 @@ func runCut(t *testing.T, c cut) {
 		if c.opts != nil {
 			mods = append(mods, c.opts)
 		}
-		fake := aviatrixtest.NewFleet("6.5.1922", 2, mods...)
+		fake := aviatrixtest.NewWithPairs("6.5.1922", 2, mods...)
 		k := &killable{h: fake}
 		cfg := fake.ClientConfig()
 		cfg.Transport = aviatrixtest.HandlerTransport(k)
 		c1, err := aviatrix.NewClient(cfg)
 		require.NoError(t, err)
-		f1, err := aviatrix.OpenFleet(t.Context(), c1, aviatrix.FleetOptions{Name: "avx"})
+		f1, err := aviatrix.Open(t.Context(), c1, aviatrix.ClusterOptions{Name: "avx"})
 		require.NoError(t, err)
 		p1, err := c.plan(f1, false)
 		require.NoError(t, err)
@@ -187,11 +187,11 @@ func runCut(t *testing.T, c cut) {
 		mu.Unlock()
 
 		// Process 2: a new client, retried while the controller restarts.
-		var f2 *aviatrix.Fleet
+		var f2 *aviatrix.Cluster
 		for {
 			c2, err := aviatrix.NewClient(fake.ClientConfig())
 			require.NoError(t, err)
-			if f2, err = aviatrix.OpenFleet(t.Context(), c2, aviatrix.FleetOptions{Name: "avx"}); err == nil {
+			if f2, err = aviatrix.Open(t.Context(), c2, aviatrix.ClusterOptions{Name: "avx"}); err == nil {
 				break
 			}
 			<-time.After(30 * time.Second) // retry while the controller restarts (virtual time)
@@ -265,8 +265,8 @@ func stepEvent(kind upgrade.EventKind, prefix string) func(upgrade.Event) bool {
 // the run completes, no HA set ever has two members down and no probe tick
 // is lost.
 func TestResumeAfterCutMidStep(t *testing.T) {
-	upgradeTo := func(f *aviatrix.Fleet, catchUp bool) (*aviatrix.Plan, error) {
-		return f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", MaxParallel: 2, CatchUp: catchUp})
+	upgradeTo := func(f *aviatrix.Cluster, catchUp bool) (*aviatrix.DetailedPlan, error) {
+		return f.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.6.5545", BatchSize: 2, CatchUp: catchUp})
 	}
 	twoHops := upgradeWrites(cutGateways, "6.5.2721", "6.6.5545")
 	onCtl := func(o *aviatrixtest.Options) { o.ControllerVersion, o.PreviousVersion = "6.6.5545", "6.6.5224" }
@@ -323,8 +323,8 @@ func TestResumeAfterCutMidStep(t *testing.T) {
 		},
 		{
 			name: "mid image upgrade", opts: onCtl,
-			plan: func(f *aviatrix.Fleet, _ bool) (*aviatrix.Plan, error) {
-				return f.PlanImageUpgrade(aviatrix.ImageRequest{MaxParallel: 2})
+			plan: func(f *aviatrix.Cluster, _ bool) (*aviatrix.DetailedPlan, error) {
+				return f.PlanImageUpgrade(aviatrix.ImageRequest{BatchSize: 2})
 			},
 			on: stepEvent(upgrade.EventStepStart, "image@6.6.5545/b002"), delay: 90 * time.Second, inStep: "image@6.6.5545/b002",
 			atCut: func(t *testing.T, fake *aviatrixtest.Fake) {
@@ -340,8 +340,8 @@ func TestResumeAfterCutMidStep(t *testing.T) {
 		},
 		{
 			name: "mid rollback", opts: onCtl,
-			plan: func(f *aviatrix.Fleet, _ bool) (*aviatrix.Plan, error) {
-				return f.PlanRollback(aviatrix.RollbackRequest{MaxParallel: 2})
+			plan: func(f *aviatrix.Cluster, _ bool) (*aviatrix.DetailedPlan, error) {
+				return f.PlanRollback(aviatrix.RollbackRequest{BatchSize: 2})
 			},
 			on: stepEvent(upgrade.EventStepStart, "rollback@6.6.5224/b002"), delay: 90 * time.Second, inStep: "rollback@6.6.5224/b002",
 			atCut:  gatewaysMidUpgrade("6.6.5545", "transit-01-1"),
@@ -361,7 +361,7 @@ func TestResumeAfterCutMidStep(t *testing.T) {
 // (the batches cover every gateway whatever its version), and a standalone
 // gateway already back needs no AllowOutage.
 func TestRollbackReplanKeepsStepIDs(t *testing.T) {
-	inv := func(back ...string) *aviatrix.Fleet {
+	inv := func(back ...string) *aviatrix.Cluster {
 		gws := slices.Concat(pairOf("a", "6.6.5545"), groupOf("g", 3, "6.6.5545"), []aviatrix.Gateway{gw("solo", "6.6.5224")})
 		for i := range gws {
 			if slices.Contains(back, gws[i].Name) {
@@ -370,7 +370,7 @@ func TestRollbackReplanKeepsStepIDs(t *testing.T) {
 		}
 		return fleetOf(t, "6.6.5545", "6.6.5224", gws)
 	}
-	req := aviatrix.RollbackRequest{MaxParallel: 2}
+	req := aviatrix.RollbackRequest{BatchSize: 2}
 	p1, err := inv().PlanRollback(req)
 	require.NoError(t, err, "solo is already back: no outage to accept")
 	assert.Empty(t, p1.Outages)
@@ -403,7 +403,7 @@ func TestRollbackReplanKeepsStepIDs(t *testing.T) {
 // gateway Member; nothing is sent.
 func TestGroupMemberDownRefusesAnotherMember(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.5.2721", 0, func(o *aviatrixtest.Options) { o.Groups = 1; o.GatewayVersion = "6.5.1922" })
+		fake := aviatrixtest.NewWithPairs("6.5.2721", 0, func(o *aviatrixtest.Options) { o.Groups = 1; o.GatewayVersion = "6.5.1922" })
 		_, fleet := open(t, fake)
 		p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{CatchUp: true})
 		require.NoError(t, err)
@@ -440,7 +440,7 @@ func TestGroupMemberDownRefusesAnotherMember(t *testing.T) {
 // planner, in a hand-written hop, or through the controller Member.
 func TestMajorCrossedOnlyFromItsLastMinor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.8.1509", 1, func(o *aviatrixtest.Options) {
+		fake := aviatrixtest.NewWithPairs("6.8.1509", 1, func(o *aviatrixtest.Options) {
 			o.Releases = []string{"6.8.1148", "6.8.1509", "7.0.1373", "7.1.1794"}
 		})
 		_, fleet := open(t, fake)

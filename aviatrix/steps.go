@@ -51,7 +51,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 //     "in progress" phase), upgrade_platform is not sent again and the
 //     step polls it as below; a status that cannot be read fails the step
 //     with nothing sent. Otherwise upgrade_platform with the explicit
-//     version, wait Timing.ControllerSettle, poll platform_upgrade_status every
+//     version, wait Waits.ControllerSettle, poll platform_upgrade_status every
 //     ControllerPoll through the restart window (502/503 HTML, "Valid
 //     action required: login", transport errors and a rejected session all
 //     mean "keep waiting"), on "complete" log in again and confirm with
@@ -76,13 +76,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 //     controller ahead of unconverged gateways or skip a hop. Verifiable
 //     (done when the controller runs version); not idempotent (never
 //     retried).
-//  2. "wait:controller@<version>": a health gate (Timing.Verify) until the
+//  2. "wait:controller@<version>": a health gate (Waits.Verify) until the
 //     controller reports version.
 //
-// The releases come from the inventory (OpenFleet reads them with the
+// The releases come from the inventory (Open reads them with the
 // release-list action); a fleet without them refuses every hop but one to
 // the latest build of the current minor.
-func (f *Fleet) ControllerHopSteps(version string) []upgrade.Step {
+func (f *Cluster) ControllerHopSteps(version string) []upgrade.Step {
 	return f.controllerSteps(version, nil)
 }
 
@@ -90,7 +90,7 @@ func (f *Fleet) ControllerHopSteps(version string) []upgrade.Step {
 // catalog the planner used (nil for hand-written steps: the inventory's
 // releases); the controller's latest build, as last read, is added to it
 // at check time.
-func (f *Fleet) controllerSteps(v string, catalog versionpath.Catalog) []upgrade.Step {
+func (f *Cluster) controllerSteps(v string, catalog versionpath.Catalog) []upgrade.Step {
 	hop := &upgrade.Func{
 		StepID:  "controller@" + v,
 		Desc:    "upgrade the controller to " + v + " (upgrade_platform, poll platform_upgrade_status through the restart, log in again, confirm with list_version_info)",
@@ -134,8 +134,8 @@ func (f *Fleet) controllerSteps(v string, catalog versionpath.Catalog) []upgrade
 // (versionpath.CheckControllerHop), and next the next hop of the upgrade
 // path over catalog (nil: the inventory's releases) plus the latest builds
 // known (*HopError). Every problem is returned, joined.
-func (f *Fleet) checkControllerHop(s upgrade.Snapshot, next Version, catalog versionpath.Catalog) error {
-	vf, err := f.versionFleet(s, nil)
+func (f *Cluster) checkControllerHop(s upgrade.Snapshot, next Version, catalog versionpath.Catalog) error {
+	vf, err := f.deployment(s, nil)
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (f *Fleet) checkControllerHop(s upgrade.Snapshot, next Version, catalog ver
 // controller's latest build at inventory time) plus the controller's
 // latest build from the latest read. Entries that do not parse, carry a
 // tag or lack a build are left out.
-func (f *Fleet) hopCatalog(catalog versionpath.Catalog) versionpath.Catalog {
+func (f *Cluster) hopCatalog(catalog versionpath.Catalog) versionpath.Catalog {
 	f.mu.Lock()
 	latest := f.lastInfo.Latest
 	f.mu.Unlock()
@@ -196,7 +196,7 @@ func nextHop(catalog versionpath.Catalog, cur, next Version) error {
 const notStartedPolls = 3
 
 // runControllerHop is the controller hop procedure (aviatrix.md §4).
-func (f *Fleet) runControllerHop(ctx context.Context, v string) error {
+func (f *Cluster) runControllerHop(ctx context.Context, v string) error {
 	if err := f.needClient(); err != nil {
 		return err
 	}
@@ -322,7 +322,7 @@ func (f *Fleet) runControllerHop(ctx context.Context, v string) error {
 // interval until it returns nil, returns an error matching
 // upgrade.ErrPermanent (stop now), or the deadline passes (an
 // *upgrade.GateError carrying check's last error). ctx's end stops it.
-func (f *Fleet) pollJob(ctx context.Context, name string, interval time.Duration, deadline time.Time, check func(ctx context.Context) error) error {
+func (f *Cluster) pollJob(ctx context.Context, name string, interval time.Duration, deadline time.Time, check func(ctx context.Context) error) error {
 	budget := max(time.Until(deadline), time.Nanosecond)
 	return upgrade.PollUntil(ctx, name, upgrade.Timing{Interval: interval, Deadline: budget}, check, nil)
 }
@@ -331,13 +331,13 @@ func (f *Fleet) pollJob(ctx context.Context, name string, interval time.Duration
 // batch) to version — the controller's current version — for hand-written
 // plans; k numbers the batch in step IDs. See gatewaySteps. The names are
 // copied.
-func (f *Fleet) GatewayBatchSteps(version string, k int, names ...string) []upgrade.Step {
+func (f *Cluster) GatewayBatchSteps(version string, k int, names ...string) []upgrade.Step {
 	b := batch{names: slices.Clone(names)}
 	return f.newHop(opUpgrade, version).steps(b.stepKey(k), b, b.names)
 }
 
 // GatewayRollbackSteps is GatewayBatchSteps for a rollback to previous.
-func (f *Fleet) GatewayRollbackSteps(previous string, k int, names ...string) []upgrade.Step {
+func (f *Cluster) GatewayRollbackSteps(previous string, k int, names ...string) []upgrade.Step {
 	b := batch{names: slices.Clone(names)}
 	return f.newHop(opRollback, previous).steps(b.stepKey(k), b, b.names)
 }
@@ -346,7 +346,7 @@ func (f *Fleet) GatewayRollbackSteps(previous string, k int, names ...string) []
 // the operation, the target version and the health gate's name. One per
 // phase, so a batch's steps carry no copy of them.
 type gwHop struct {
-	f        *Fleet
+	f        *Cluster
 	o        op
 	v        string // target version, canonical
 	prefix   string // "gateways@<v>/" or "rollback@<v>/", behind waitPrefix
@@ -357,7 +357,7 @@ type gwHop struct {
 const waitPrefix = "wait:"
 
 // newHop returns the shared data of the gateway batches moving to v by o.
-func (f *Fleet) newHop(o op, v string) *gwHop {
+func (f *Cluster) newHop(o op, v string) *gwHop {
 	h := &gwHop{f: f, o: o, v: v, prefix: "gateways@" + v + "/", gateName: "gateways on " + v}
 	if o == opRollback {
 		h.prefix = "rollback@" + v + "/"
@@ -388,7 +388,7 @@ type gwBatch struct {
 //     version, no gateway ahead) and the catch-up limit (a gateway behind
 //     the controller must be on its previous version or in its current
 //     minor: versionpath.ErrGatewayNotConverged), or
-//     versionpath.CheckGatewayRollback. The per-HA-set rule is the Fleet's
+//     versionpath.CheckGatewayRollback. The per-HA-set rule is the Cluster's
 //     upgrade.DisruptionChecker (CheckPairs), which the executor's guard
 //     applies to every step. Run: re-read the controller; refuse unless v
 //     is still its current (previous, for rollbacks) version and, except
@@ -401,7 +401,7 @@ type gwBatch struct {
 //     ErrTimeout. Verifiable; not idempotent. A gateway without an HA peer
 //     (AllowOutage) gets a step that declares downtime instead of the
 //     guard.
-//  2. "wait:…": a health gate (Timing.Verify) until every gateway of rem
+//  2. "wait:…": a health gate (Waits.Verify) until every gateway of rem
 //     is up, healthy and on v.
 func (h *gwHop) steps(key string, b batch, rem []string) []upgrade.Step {
 	gb := h.batch(key, b, rem)
@@ -467,7 +467,7 @@ func (s *gwRunStep) Idempotent() bool { return false }
 func (s *gwRunStep) Downtime() bool { return s.outage }
 
 // CheckSafe implements upgrade.SafetyChecker with the version rules (the
-// pair rule is the Fleet's CheckDisruption).
+// pair rule is the Cluster's CheckDisruption).
 func (s *gwRunStep) CheckSafe(snap upgrade.Snapshot) error {
 	tv, err := explicitVersion(s.hop.v)
 	if err != nil {
@@ -493,7 +493,7 @@ func (w *gwWaitStep) Disrupts() []string { return nil }
 // Idempotent implements upgrade.Idempotenter: waiting again is harmless.
 func (w *gwWaitStep) Idempotent() bool { return true }
 
-// Gate implements upgrade.Gated: Timing.Verify, until every gateway of the
+// Gate implements upgrade.Gated: Waits.Verify, until every gateway of the
 // batch is up, healthy and on the target version; an "upgrade_fail" ends
 // it at once (upgrade.ErrPermanent).
 func (w *gwWaitStep) Gate() upgrade.Gate {
@@ -534,8 +534,8 @@ func (w *gwWaitStep) check(s upgrade.Snapshot) error {
 // towards tv to the named gateways in snapshot s, every problem at once:
 // for upgrades versionpath.CheckGatewayUpgrade and the catch-up limit
 // (catchUp), for rollbacks versionpath.CheckGatewayRollback.
-func (f *Fleet) checkGatewayVersions(s upgrade.Snapshot, o op, tv Version, names []string) error {
-	vf, err := f.versionFleet(s, names)
+func (f *Cluster) checkGatewayVersions(s upgrade.Snapshot, o op, tv Version, names []string) error {
+	vf, err := f.deployment(s, names)
 	if err != nil {
 		return err
 	}
@@ -622,7 +622,7 @@ func gatewayDone(g Gateway, v string) bool {
 }
 
 // runGateways kicks and polls one batch (aviatrix.md §4 Gateways).
-func (f *Fleet) runGateways(ctx context.Context, o op, names []string, v string, outage bool) error {
+func (f *Cluster) runGateways(ctx context.Context, o op, names []string, v string, outage bool) error {
 	if err := f.needClient(); err != nil {
 		return err
 	}
@@ -685,7 +685,7 @@ func (f *Fleet) runGateways(ctx context.Context, o op, names []string, v string,
 // passing deadline fails with *UpgradeError (ErrTimeout, wrapping the last
 // poll's problem). target renders a gateway's target for errors. TLS and
 // authentication errors end the wait; other read errors are retried.
-func (f *Fleet) pollBatch(ctx context.Context, names []string, staleFail map[string]bool, deadline time.Time,
+func (f *Cluster) pollBatch(ctx context.Context, names []string, staleFail map[string]bool, deadline time.Time,
 	done func(name string, g Gateway) bool, target func(name string) string) error {
 	if err := sleep(ctx, f.timing.GatewayPoll); err != nil {
 		return err

@@ -31,13 +31,13 @@ func TestEndToEndOverTLS(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	fleet, err := aviatrix.OpenFleet(ctx, c, aviatrix.FleetOptions{Name: "tls", Timing: aviatrix.Timing{
+	fleet, err := aviatrix.Open(ctx, c, aviatrix.ClusterOptions{Name: "tls", Waits: aviatrix.Waits{
 		ControllerSettle: 10 * time.Millisecond, ControllerPoll: 10 * time.Millisecond, ControllerDeadline: 20 * time.Second,
 		GatewayPoll: 5 * time.Millisecond, GatewayDeadline: 20 * time.Second,
 		Verify: upgrade.Timing{Interval: 5 * time.Millisecond, MinHealthy: 10 * time.Millisecond, Deadline: 20 * time.Second},
 	}})
 	require.NoError(t, err)
-	p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7", MaxParallel: 3})
+	p, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: "6.7", BatchSize: 3})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"6.6.5545", "6.7.1574"}, p.Hops)
 	rep, err := (&upgrade.Executor{}).Run(ctx, fleet, p.Plan)

@@ -15,7 +15,7 @@ import (
 // 7 -> 2. Source: the documented walk across majors, "… -> 6.9.latest ->
 // 7.0 -> … -> 7.2.latest -> 8.0" (docs.aviatrix.com
 // upgrade-aviatrix/upgrade-overview; shared/vendors/aviatrix.md §2). The
-// planner (PlanUpgrade, Fleet.Plan) and every controller hop check
+// planner (PlanUpgrade, Cluster.Plan) and every controller hop check
 // (ControllerHopSteps, the controller member's Install) use it, so a
 // catalog that omits 6.9 cannot take 6.8.x straight to 7.0.x
 // (versionpath.ErrMissingMinor, "6.9"). A new call returns a new map.

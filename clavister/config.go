@@ -137,7 +137,7 @@ type Config struct {
 	// ReconnectTimeout bounds how long one call keeps redialling a unit
 	// whose session went away (e.g. a reboot); 0 means
 	// DefaultReconnectTimeout. The reboot itself is waited for by the
-	// planner's health gates (Planner.Gate), which poll again.
+	// planner's health gates (Planner.GateTiming), which poll again.
 	ReconnectTimeout time.Duration
 	// ReconnectBackoff is the redial schedule within ReconnectTimeout; the
 	// zero value means driver.DefaultBackoff.

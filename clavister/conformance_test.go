@@ -32,8 +32,8 @@ func TestConformance(t *testing.T) {
 			})
 			return c
 		},
-		Target:  e2eTarget,
-		Grammar: clavister.Grammar{},
-		Timing:  upgrade.Timing{Interval: 40 * time.Millisecond, MinHealthy: 100 * time.Millisecond, Deadline: 10 * time.Second},
+		Target:     e2eTarget,
+		Grammar:    clavister.Grammar{},
+		GateTiming: upgrade.Timing{Interval: 40 * time.Millisecond, MinHealthy: 100 * time.Millisecond, Deadline: 10 * time.Second},
 	})
 }

@@ -78,7 +78,7 @@
 //   - the CLI error strings: the clavister_cos_core platform (draft) flags
 //     the lines of §8.9 (a line starting with error, unknown command,
 //     invalid, failed or usage:) as rejections;
-//   - reboot durations (plan 10–15 min per unit: size Planner.Gate).
+//   - reboot durations (plan 10–15 min per unit: size Planner.GateTiming).
 //
 // # Backups
 //

@@ -96,8 +96,8 @@ func run(t *testing.T, ctx context.Context, c *clavister.Cluster, p clavister.Pl
 		t.Fatal(err)
 	}
 	p.Cluster = c
-	if p.Gate == (upgrade.Timing{}) {
-		p.Gate = e2eTiming
+	if p.GateTiming == (upgrade.Timing{}) {
+		p.GateTiming = e2eTiming
 	}
 	plan, err := p.Plan(snap, e2eTarget)
 	if err != nil {
@@ -183,7 +183,7 @@ func TestE2EUpgrade(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := clavister.Planner{Cluster: c, Gate: e2eTiming, RestoreRoles: restore}.Plan(snap, e2eTarget)
+			again, err := clavister.Planner{Cluster: c, GateTiming: e2eTiming, RestoreRoles: restore}.Plan(snap, e2eTarget)
 			if err != nil || len(again.Steps) != 0 {
 				t.Errorf("re-plan after the upgrade: %v, %q", err, again.StepIDs())
 			}
@@ -425,7 +425,7 @@ func TestE2EBadInput(t *testing.T) {
 				t.Errorf("%s: role %s healthy %t, want unknown and unhealthy", m.ID, m.Role, m.Healthy)
 			}
 		}
-		_, err = clavister.Planner{Cluster: c, Gate: e2eTiming}.Plan(snap, e2eTarget)
+		_, err = clavister.Planner{Cluster: c, GateTiming: e2eTiming}.Plan(snap, e2eTarget)
 		expectUnitError(t, err, "fw-a", clavister.ErrUnreadable, upgrade.ErrInvalid)
 		expectUnitError(t, err, "fw-b", clavister.ErrUnreadable)
 		// The pre-check names the device's rejection itself.
@@ -442,7 +442,7 @@ func TestE2EBadInput(t *testing.T) {
 		defer func() { _ = c.Close() }()
 		// A long deadline: the gate must stop at once when fw-b is back on
 		// the old version after its reboot, not wait the deadline out.
-		rep, _, err := run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
+		rep, _, err := run(t, t.Context(), c, clavister.Planner{GateTiming: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
 		expectUnitError(t, err, "fw-b", clavister.ErrUnexpectedVersion, clavister.ErrInstallNotTaken, upgrade.ErrPermanent, upgrade.ErrGateTimeout)
 		var ge *upgrade.GateError
 		if !errors.As(err, &ge) || !ge.Permanent {
@@ -504,7 +504,7 @@ func TestE2EBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = c.Close() }()
-		_, _, err = run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
+		_, _, err = run(t, t.Context(), c, clavister.Planner{GateTiming: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
 		// ls prints the size the unit stored: half the file. The size
 		// check refuses it and the apply command is never sent.
 		expectNotApplied(t, pair, err, driver.ErrSizeMismatch)
@@ -529,7 +529,7 @@ func TestE2EBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = c.Close() }()
-		_, _, err = run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
+		_, _, err = run(t, t.Context(), c, clavister.Planner{GateTiming: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: time.Minute}})
 		// Trusting the SCP acknowledgement: the damaged package is caught
 		// when fw-b comes back on its old version, at once.
 		expectUnitError(t, err, "fw-b", clavister.ErrUnexpectedVersion, clavister.ErrInstallNotTaken, upgrade.ErrPermanent)
@@ -543,7 +543,7 @@ func TestE2EBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = c.Close() }()
-		_, _, err = run(t, t.Context(), c, clavister.Planner{Gate: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: 1500 * time.Millisecond}})
+		_, _, err = run(t, t.Context(), c, clavister.Planner{GateTiming: upgrade.Timing{Interval: 40 * time.Millisecond, Deadline: 1500 * time.Millisecond}})
 		expectUnitError(t, err, "fw-b", clavister.ErrUnreachable, upgrade.ErrGateTimeout)
 		expectSafe(t, pair)
 	})
@@ -573,7 +573,7 @@ func TestE2EResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, err := clavister.Planner{Cluster: c1, Gate: e2eTiming}.Plan(snap, e2eTarget)
+	p1, err := clavister.Planner{Cluster: c1, GateTiming: e2eTiming}.Plan(snap, e2eTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -600,7 +600,7 @@ func TestE2EResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, err := clavister.Planner{Cluster: c2, Gate: e2eTiming}.Plan(snap, e2eTarget)
+	p2, err := clavister.Planner{Cluster: c2, GateTiming: e2eTiming}.Plan(snap, e2eTarget)
 	if err != nil {
 		t.Fatal(err)
 	}

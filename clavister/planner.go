@@ -110,12 +110,12 @@ import (
 type Planner struct {
 	// Cluster is the pair the steps act on; required.
 	Cluster *Cluster
-	// Gate is the Timing of every health gate; zero means
+	// GateTiming is the Timing of every health gate; zero means
 	// upgrade.DefaultGateTiming() (poll every 10 s, healthy 30 s, 20 min
 	// deadline). A unit reboot takes an unknown time on real hardware
 	// (clavister.md §5 step 2: plan 10–15 min per unit); the deadline must
 	// cover it.
-	Gate upgrade.Timing
+	GateTiming upgrade.Timing
 	// RestoreRoles adds the optional role restore of §5 step 6: fail back
 	// so that the HA master is ACTIVE again at the end. cOS Core never
 	// fails back by itself (§1).
@@ -293,10 +293,10 @@ func (p Planner) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 
 // gate returns the Timing in force.
 func (p Planner) gate() upgrade.Timing {
-	if p.Gate == (upgrade.Timing{}) {
+	if p.GateTiming == (upgrade.Timing{}) {
 		return upgrade.DefaultGateTiming()
 	}
-	return p.Gate
+	return p.GateTiming
 }
 
 func index(names [2]string, n string) int {

@@ -243,7 +243,7 @@ func TestPlanRefuses(t *testing.T) {
 		{"foreign unit", Planner{Cluster: c}, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV), inactive("fw-x", "slave", oldV)), newV, []error{ErrUnknownUnit}, "fw-x"},
 		{"bad version", Planner{Cluster: c}, snap(active("fw-a", "master", "garbage"), inactive("fw-b", "slave", oldV)), newV, []error{ErrUnreadable}, "fw-a"},
 		{"restore without roles", Planner{Cluster: c, RestoreRoles: true}, snap(noRole, noRoleB), newV, nil, ""},
-		{"bad timing", Planner{Cluster: c, Gate: upgrade.Timing{Interval: time.Second}}, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV)), newV, []error{upgrade.ErrInvalidTiming}, ""},
+		{"bad timing", Planner{Cluster: c, GateTiming: upgrade.Timing{Interval: time.Second}}, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV)), newV, []error{upgrade.ErrInvalidTiming}, ""},
 		{"no cluster", Planner{}, snap(), newV, nil, ""},
 	}
 	for _, tt := range tests {

@@ -91,7 +91,7 @@ func process(ctx context.Context, cfg clavister.Config, gate upgrade.Timing, j u
 	if err != nil {
 		return nil, upgrade.Plan{}, err
 	}
-	p := clavister.Planner{Cluster: c, Gate: gate}
+	p := clavister.Planner{Cluster: c, GateTiming: gate}
 	if withJournal {
 		p.Journal = j
 	}
@@ -414,7 +414,7 @@ func TestE2ENewWhileUnitReboots(t *testing.T) {
 	if m, _ := snap.Member("fw-b"); b.Down() && m.Role != upgrade.RoleDown {
 		t.Errorf("fw-b is rebooting but observed %s", m.Role)
 	}
-	if _, err := (clavister.Planner{Cluster: c2, Gate: e2eTiming}).Plan(snap, e2eTarget); err != nil {
+	if _, err := (clavister.Planner{Cluster: c2, GateTiming: e2eTiming}).Plan(snap, e2eTarget); err != nil {
 		t.Errorf("plan while fw-b reboots: %v", err)
 	}
 }

@@ -42,7 +42,7 @@ func BenchmarkFleet1000Pairs(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			p, err := upgrade.Rolling{Cluster: c, Gate: timing, Grammar: versionpath.Dotted{}}.Plan(snap, "2.0")
+			p, err := upgrade.Rolling{Cluster: c, GateTiming: timing, Grammar: versionpath.Dotted{}}.Plan(snap, "2.0")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,7 +12,7 @@
 //
 // Typical use:
 //
-//	plan, err := upgrade.Rolling{Cluster: c, Gate: timing}.Plan(snap, "14.00.11")
+//	plan, err := upgrade.Rolling{Cluster: c, GateTiming: timing}.Plan(snap, "14.00.11")
 //	rep, err := (&upgrade.Executor{Journal: j, Logger: log}).Run(ctx, c, plan)
 //
 // Every wait loop uses the time package and is tested in testing/synctest

@@ -17,7 +17,7 @@ func ExampleRolling() {
 	c := upgradetest.Pair("fw1", "1.0", 0)
 	snap, _ := c.Observe(ctx)
 	timing := upgrade.Timing{Interval: time.Millisecond, Deadline: time.Second}
-	plan, err := upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}, Gate: timing}.Plan(snap, "1.1")
+	plan, err := upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}, GateTiming: timing}.Plan(snap, "1.1")
 	if err != nil {
 		fmt.Println(err)
 		return

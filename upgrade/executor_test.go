@@ -36,7 +36,7 @@ func plan(t *testing.T, c upgrade.Cluster, target string) upgrade.Plan {
 	t.Helper()
 	snap, err := c.Observe(context.Background())
 	require.NoError(t, err)
-	p, err := upgrade.Rolling{Cluster: c, Gate: gate, Grammar: versionpath.Dotted{}}.Plan(snap, target)
+	p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, Grammar: versionpath.Dotted{}}.Plan(snap, target)
 	require.NoError(t, err)
 	return p
 }
@@ -482,7 +482,7 @@ func TestRollingBackupFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := pair()
 		snap, _ := c.Observe(t.Context())
-		p, err := upgrade.Rolling{Cluster: c, Gate: gate, Backup: true}.Plan(snap, "2.0")
+		p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, Backup: true}.Plan(snap, "2.0")
 		require.NoError(t, err)
 		assert.Equal(t, []string{"backup:b", "backup:a", "install:b@2.0"}, p.StepIDs()[:3])
 		c.Member("a").BackupFails = true

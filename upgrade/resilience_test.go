@@ -238,7 +238,7 @@ func TestBatchResumeAfterCrashMidBatch(t *testing.T) {
 			&upgradetest.Member{Name: "c", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: 10 * time.Minute},
 			&upgradetest.Member{Name: "d", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: time.Minute},
 		)
-		r := upgrade.Rolling{Cluster: c, Gate: gate, Grammar: versionpath.Dotted{}, BatchSize: 2}
+		r := upgrade.Rolling{Cluster: c, GateTiming: gate, Grammar: versionpath.Dotted{}, BatchSize: 2}
 		snap, _ := c.Observe(t.Context())
 		p, err := r.Plan(snap, "2.0")
 		require.NoError(t, err)
@@ -272,7 +272,7 @@ func TestBatchInstallsRunTogether(t *testing.T) {
 			&upgradetest.Member{Name: "c", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: time.Minute},
 		)
 		snap, _ := c.Observe(t.Context())
-		p, err := upgrade.Rolling{Cluster: c, Gate: gate, BatchSize: 2}.Plan(snap, "2.0")
+		p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, BatchSize: 2}.Plan(snap, "2.0")
 		require.NoError(t, err)
 		_, err = (&upgrade.Executor{}).Run(t.Context(), c, p)
 		require.NoError(t, err)
@@ -307,7 +307,7 @@ func TestMarkdownKeepsMultiLineErrorsInTheirRow(t *testing.T) {
 func TestReplanAfterCrashInGateWaitsBeforeFailover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := pair()
-		r := upgrade.Rolling{Cluster: c, Gate: gate, Grammar: versionpath.Dotted{}}
+		r := upgrade.Rolling{Cluster: c, GateTiming: gate, Grammar: versionpath.Dotted{}}
 		mem := &upgrade.MemoryJournal{}
 		ctx, cancel := context.WithCancel(t.Context())
 		_, err := (&upgrade.Executor{Journal: mem, OnEvent: func(e upgrade.Event) {
@@ -396,7 +396,7 @@ func TestBackupReferenceInReport(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := pair()
 		snap, _ := c.Observe(t.Context())
-		p, err := upgrade.Rolling{Cluster: c, Gate: gate, Backup: true}.Plan(snap, "2.0")
+		p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, Backup: true}.Plan(snap, "2.0")
 		require.NoError(t, err)
 		rep, err := (&upgrade.Executor{}).Run(t.Context(), c, p)
 		require.NoError(t, err)
@@ -413,7 +413,7 @@ func TestBatchPartialFailureResumes(t *testing.T) {
 			&upgradetest.Member{Name: "b", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: time.Minute, InstallFails: true},
 			&upgradetest.Member{Name: "c", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: time.Minute},
 		)
-		r := upgrade.Rolling{Cluster: c, Gate: gate, Grammar: versionpath.Dotted{}, BatchSize: 2}
+		r := upgrade.Rolling{Cluster: c, GateTiming: gate, Grammar: versionpath.Dotted{}, BatchSize: 2}
 		mem := &upgrade.MemoryJournal{}
 		snap, _ := c.Observe(t.Context())
 		p, err := r.Plan(snap, "2.0")

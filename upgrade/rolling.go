@@ -34,8 +34,9 @@ type Rolling struct {
 	Cluster Cluster
 	// Grammar compares versions; nil compares version strings exactly.
 	Grammar versionpath.Grammar
-	// Gate is the Timing of every health gate; zero means DefaultGateTiming.
-	Gate Timing
+	// GateTiming is the Timing of every health gate; zero means
+	// DefaultGateTiming.
+	GateTiming Timing
 	// BatchSize is how many standby members are installed in one step;
 	// 0 means 1. Never more than the members that are not forwarding.
 	BatchSize int
@@ -89,7 +90,7 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 		}
 		tv = v
 	}
-	timing := r.Gate
+	timing := r.GateTiming
 	if timing == (Timing{}) {
 		timing = DefaultGateTiming()
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// FleetTarget is one cluster of a fleet rollout.
-type FleetTarget struct {
+// RolloutTarget is one cluster of a fleet rollout.
+type RolloutTarget struct {
 	// Cluster to upgrade; its Name must be unique in the rollout.
 	Cluster Cluster
 	// Planner turns the cluster's snapshot into its plan (e.g.
@@ -25,8 +25,8 @@ type FleetTarget struct {
 	Journal Journal
 }
 
-// FleetResult is one cluster's outcome in a FleetReport.
-type FleetResult struct {
+// RolloutResult is one cluster's outcome in a RolloutReport.
+type RolloutResult struct {
 	// Cluster is the cluster's name.
 	Cluster string `json:"cluster"`
 	// Group is the target's topology group (pod, site).
@@ -41,16 +41,16 @@ type FleetResult struct {
 	Report *Report `json:"report,omitempty"`
 }
 
-// FleetReport is the outcome of a Rollout, one entry per target in input
+// RolloutReport is the outcome of a Rollout, one entry per target in input
 // order.
-type FleetReport struct {
+type RolloutReport struct {
 	// OK is true when every target is done.
 	OK bool `json:"ok"`
 	// Started and Finished bound the rollout.
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	// Results has one entry per target, in input order.
-	Results []FleetResult `json:"results"`
+	Results []RolloutResult `json:"results"`
 }
 
 // ErrRolloutHalted: the rollout stopped starting clusters (canary failed,
@@ -58,7 +58,7 @@ type FleetReport struct {
 var ErrRolloutHalted = errors.New("rollout halted")
 
 // Rollout upgrades many clusters: canaries first (one at a time, all must
-// succeed), then the rest with at most MaxParallel clusters at once and at
+// succeed), then the rest with at most MaxParallelClusters clusters at once and at
 // most PerGroup per topology group (e.g. Junos "one cluster per pod at a
 // time"). It stops starting new clusters after MaxFailures failures, when
 // the maintenance window ends, or when Approve refuses; clusters already
@@ -66,8 +66,8 @@ var ErrRolloutHalted = errors.New("rollout halted")
 // ctx is cancelled). Each cluster runs under its own Executor built by
 // NewExecutor, so the availability guard applies to every cluster.
 type Rollout struct {
-	// MaxParallel bounds concurrent clusters; 0 means 1.
-	MaxParallel int
+	// MaxParallelClusters bounds concurrent clusters; 0 means 1.
+	MaxParallelClusters int
 	// PerGroup bounds concurrent clusters of one Group; 0 means 1.
 	PerGroup int
 	// Canaries is how many targets, from the start of the list, run first
@@ -80,21 +80,21 @@ type Rollout struct {
 	// cluster starts at or after it.
 	WindowEnd time.Time
 	// Approve, if set, is asked before each cluster starts.
-	Approve func(ctx context.Context, t FleetTarget) error
+	Approve func(ctx context.Context, t RolloutTarget) error
 	// NewExecutor returns the executor for one target; nil means a plain
 	// Executor. The target's Journal is used when the executor has none.
-	NewExecutor func(t FleetTarget) *Executor
+	NewExecutor func(t RolloutTarget) *Executor
 }
 
 // Run executes the rollout. The error is nil only when every target is
 // done; otherwise it joins each cluster's error and, when the rollout
 // halted, an error matching ErrRolloutHalted that says why.
-func (r *Rollout) Run(ctx context.Context, targets []FleetTarget) (*FleetReport, error) {
-	rep := &FleetReport{Started: time.Now(), Results: make([]FleetResult, len(targets))}
+func (r *Rollout) Run(ctx context.Context, targets []RolloutTarget) (*RolloutReport, error) {
+	rep := &RolloutReport{Started: time.Now(), Results: make([]RolloutResult, len(targets))}
 	var probs []string
 	seen := map[string]bool{}
 	for i, t := range targets {
-		rep.Results[i] = FleetResult{Status: "not-started", Group: t.Group, Canary: i < r.Canaries}
+		rep.Results[i] = RolloutResult{Status: "not-started", Group: t.Group, Canary: i < r.Canaries}
 		if t.Cluster == nil || t.Planner == nil {
 			probs = append(probs, fmt.Sprintf("target %d has no cluster or planner", i))
 			continue
@@ -109,7 +109,7 @@ func (r *Rollout) Run(ctx context.Context, targets []FleetTarget) (*FleetReport,
 		rep.Finished = time.Now()
 		return rep, &InvalidError{What: "rollout", Problems: probs}
 	}
-	maxPar, perGroup, maxFail := max(r.MaxParallel, 1), max(r.PerGroup, 1), max(r.MaxFailures, 1)
+	maxPar, perGroup, maxFail := max(r.MaxParallelClusters, 1), max(r.PerGroup, 1), max(r.MaxFailures, 1)
 
 	var (
 		mu       sync.Mutex
@@ -121,7 +121,7 @@ func (r *Rollout) Run(ctx context.Context, targets []FleetTarget) (*FleetReport,
 		errs     []error
 		wg       sync.WaitGroup
 	)
-	group := func(t FleetTarget) string {
+	group := func(t RolloutTarget) string {
 		if t.Group == "" {
 			return "\x00" + t.Cluster.Name()
 		}

@@ -16,8 +16,8 @@ import (
 	"github.com/hitless/hitless/versionpath"
 )
 
-func fleet(n int, pods ...string) ([]upgrade.FleetTarget, []*upgradetest.Cluster) {
-	var ts []upgrade.FleetTarget
+func fleet(n int, pods ...string) ([]upgrade.RolloutTarget, []*upgradetest.Cluster) {
+	var ts []upgrade.RolloutTarget
 	var cs []*upgradetest.Cluster
 	for i := range n {
 		c := upgradetest.NewCluster(fmt.Sprint("fw", i), time.Second,
@@ -25,15 +25,15 @@ func fleet(n int, pods ...string) ([]upgrade.FleetTarget, []*upgradetest.Cluster
 			&upgradetest.Member{Name: "b", Version: "1.0", Role: upgrade.RoleStandby, InstallDuration: 5 * time.Second, RebootDuration: 5 * time.Minute},
 		)
 		cs = append(cs, c)
-		ts = append(ts, upgrade.FleetTarget{Cluster: c, Version: "2.0", Group: pods[i%len(pods)],
-			Planner: upgrade.Rolling{Cluster: c, Gate: gate, Grammar: versionpath.Dotted{}}})
+		ts = append(ts, upgrade.RolloutTarget{Cluster: c, Version: "2.0", Group: pods[i%len(pods)],
+			Planner: upgrade.Rolling{Cluster: c, GateTiming: gate, Grammar: versionpath.Dotted{}}})
 	}
 	return ts, cs
 }
 
 // maxOverlap returns the largest number of runs that were in progress at
 // once, overall and within one group.
-func maxOverlap(rep *upgrade.FleetReport) (all, perGroup int) {
+func maxOverlap(rep *upgrade.RolloutReport) (all, perGroup int) {
 	for _, a := range rep.Results {
 		if a.Report == nil {
 			continue
@@ -62,7 +62,7 @@ func TestRolloutCanaryParallelAndPerPod(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts, cs := fleet(6, "pod-a", "pod-b", "pod-c")
 		start := time.Now()
-		rep, err := (&upgrade.Rollout{MaxParallel: 4, PerGroup: 1, Canaries: 1}).Run(t.Context(), ts)
+		rep, err := (&upgrade.Rollout{MaxParallelClusters: 4, PerGroup: 1, Canaries: 1}).Run(t.Context(), ts)
 		require.NoError(t, err)
 		assert.True(t, rep.OK)
 		assert.Equal(t, 2130*time.Second, time.Since(start))
@@ -80,7 +80,7 @@ func TestRolloutStopsAfterFailureBudget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts, cs := fleet(5, "p1", "p2")
 		cs[1].Member("b").NeverReturns = true
-		rep, err := (&upgrade.Rollout{MaxParallel: 2, PerGroup: 1, MaxFailures: 1}).Run(t.Context(), ts)
+		rep, err := (&upgrade.Rollout{MaxParallelClusters: 2, PerGroup: 1, MaxFailures: 1}).Run(t.Context(), ts)
 		require.ErrorIs(t, err, upgrade.ErrRolloutHalted)
 		require.ErrorIs(t, err, upgrade.ErrGateTimeout)
 		statuses := []string{}
@@ -99,7 +99,7 @@ func TestRolloutCanaryFailureHaltsEverything(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts, cs := fleet(3, "p")
 		cs[0].FailoverRefused = true
-		rep, err := (&upgrade.Rollout{MaxParallel: 3, PerGroup: 3, Canaries: 1, MaxFailures: 10}).Run(t.Context(), ts)
+		rep, err := (&upgrade.Rollout{MaxParallelClusters: 3, PerGroup: 3, Canaries: 1, MaxFailures: 10}).Run(t.Context(), ts)
 		require.ErrorIs(t, err, upgrade.ErrRolloutHalted)
 		assert.Contains(t, err.Error(), "canary fw0 failed")
 		assert.Equal(t, "not-started", rep.Results[1].Status)
@@ -116,7 +116,7 @@ func TestRolloutMaintenanceWindowAndApproval(t *testing.T) {
 		assert.Equal(t, []string{"done", "done", "not-started"}, []string{rep.Results[0].Status, rep.Results[1].Status, rep.Results[2].Status})
 
 		ts, cs := fleet(2, "p")
-		_, err = (&upgrade.Rollout{Approve: func(_ context.Context, t upgrade.FleetTarget) error {
+		_, err = (&upgrade.Rollout{Approve: func(_ context.Context, t upgrade.RolloutTarget) error {
 			if t.Cluster.Name() == "fw1" {
 				return errors.New("change board said no")
 			}
@@ -130,7 +130,7 @@ func TestRolloutMaintenanceWindowAndApproval(t *testing.T) {
 
 func TestRolloutBadInput(t *testing.T) {
 	ts, _ := fleet(2, "p")
-	ts = append(ts, ts[0], upgrade.FleetTarget{})
+	ts = append(ts, ts[0], upgrade.RolloutTarget{})
 	_, err := (&upgrade.Rollout{}).Run(t.Context(), ts)
 	var ie *upgrade.InvalidError
 	require.ErrorAs(t, err, &ie)

@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-func benchFleet(n, bad int) Fleet {
+func benchDeployment(n, bad int) Deployment {
 	ctrl := dv("6.5.300")
-	f := Fleet{Controller: ctrl, ControllerPrevious: dv("6.5.200"), Gateways: make(map[string]Version, n)}
+	f := Deployment{Controller: ctrl, ControllerPrevious: dv("6.5.200"), Gateways: make(map[string]Version, n)}
 	old := dv("6.5.200")
 	for i := range n {
 		f.Gateways[fmt.Sprintf("gw-%05d", i)] = ctrl
@@ -24,7 +24,7 @@ func benchFleet(n, bad int) Fleet {
 func BenchmarkCheck10000Gateways(b *testing.B) {
 	next := dv("6.6.123")
 	for _, bad := range []int{0, 100} {
-		f := benchFleet(10000, bad)
+		f := benchDeployment(10000, bad)
 		b.Run(fmt.Sprintf("violations=%d", bad), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

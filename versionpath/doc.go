@@ -34,9 +34,9 @@
 //
 // # Rule checks
 //
-// [CheckFleet], [CheckControllerHop], [CheckGatewayUpgrade] and
+// [CheckDeployment], [CheckControllerHop], [CheckGatewayUpgrade] and
 // [CheckGatewayRollback] encode the Aviatrix controller-before-gateway rules
-// over a [Fleet]. Every check reports all violations at once as [Violations]
+// over a [Deployment]. Every check reports all violations at once as [Violations]
 // (a list of [*Violation]); errors.Is works with [ErrViolation] and with each
 // violation's kind (e.g. [ErrGatewayAhead]), errors.As with [*Violation] and
 // [Violations].

@@ -47,7 +47,7 @@ func ExamplePathWith() {
 
 func ExampleCheckControllerHop() {
 	v := func(s string) versionpath.Version { return versionpath.MustParse(versionpath.Dotted{}, s) }
-	fleet := versionpath.Fleet{
+	fleet := versionpath.Deployment{
 		Controller:         v("6.5.300"),
 		ControllerPrevious: v("6.5.200"),
 		Gateways: map[string]versionpath.Version{

@@ -51,8 +51,8 @@ func kindName(k error) string {
 	return "?"
 }
 
-func fleet(ctrl, prev string, gws ...string) Fleet {
-	f := Fleet{Gateways: map[string]Version{}}
+func fleet(ctrl, prev string, gws ...string) Deployment {
+	f := Deployment{Gateways: map[string]Version{}}
 	if ctrl != "" {
 		f.Controller = dv(ctrl)
 	}
@@ -72,7 +72,7 @@ func fleet(ctrl, prev string, gws ...string) Fleet {
 func TestCheckFleet(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		f    Fleet
+		f    Deployment
 		want []string
 	}{
 		{"converged", fleet("6.5.300", "", "gw", "6.5.300", "gw-hagw", "6.5.300"), nil},
@@ -83,7 +83,7 @@ func TestCheckFleet(t *testing.T) {
 		{"no gateways", fleet("6.5.300", ""), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := summary(t, CheckFleet(tc.f)); !slices.Equal(got, tc.want) {
+			if got := summary(t, CheckDeployment(tc.f)); !slices.Equal(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
@@ -93,7 +93,7 @@ func TestCheckFleet(t *testing.T) {
 func TestCheckControllerHop(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		f    Fleet
+		f    Deployment
 		next Version
 		want []string
 	}{
@@ -148,7 +148,7 @@ func TestCheckGatewayUpgrade(t *testing.T) {
 	f := fleet("6.6.123", "6.5.300", "gw", "6.5.300", "gw-ahead", "6.7.1", "gw-nil", "")
 	for _, tc := range []struct {
 		name string
-		f    Fleet
+		f    Deployment
 		gw   string
 		to   Version
 		want []string
@@ -175,7 +175,7 @@ func TestCheckGatewayRollback(t *testing.T) {
 	f := fleet("6.6.123", "6.5.300", "gw", "6.6.123", "gw-old", "6.5.100", "gw-nil", "")
 	for _, tc := range []struct {
 		name string
-		f    Fleet
+		f    Deployment
 		gw   string
 		to   Version
 		want []string

@@ -9,7 +9,7 @@ import (
 // Rule names, as reported in Violation.Rule.
 const (
 	// RuleControllerFirst is the Aviatrix controller-before-gateway rule
-	// (CheckFleet, CheckControllerHop, CheckGatewayUpgrade,
+	// (CheckDeployment, CheckControllerHop, CheckGatewayUpgrade,
 	// CheckGatewayRollback).
 	RuleControllerFirst = "controller-before-gateway"
 	// RuleMinimumTake is the minimum Jumbo Hotfix take before a major

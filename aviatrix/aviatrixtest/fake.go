@@ -266,7 +266,7 @@ type gateway struct {
 	history                                    []string
 }
 
-// Fake is the fake controller. Create it with New, NewFleet or Start. All
+// Fake is the fake controller. Create it with New, NewWithPairs or Start. All
 // methods are safe for concurrent use.
 type Fake struct {
 	opts Options
@@ -368,10 +368,10 @@ func New(opts Options) (*Fake, error) {
 	return f, nil
 }
 
-// NewFleet returns a fake controller on controllerVersion with pairs
+// NewWithPairs returns a fake controller on controllerVersion with pairs
 // classic HA pairs (see Options.Pairs); mods adjust the options (groups,
 // durations, knobs). It panics on invalid options, like httptest.
-func NewFleet(controllerVersion string, pairs int, mods ...func(*Options)) *Fake {
+func NewWithPairs(controllerVersion string, pairs int, mods ...func(*Options)) *Fake {
 	o := Options{ControllerVersion: controllerVersion, Pairs: pairs}
 	for _, m := range mods {
 		m(&o)

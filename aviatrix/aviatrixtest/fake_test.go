@@ -24,7 +24,7 @@ func client(t *testing.T, f *aviatrixtest.Fake) *aviatrix.Client {
 // that pair's traffic for the whole upgrade, and only that pair's.
 func TestProbeSeesAWholePairDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := aviatrixtest.NewFleet("6.5.2721", 2, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
+		f := aviatrixtest.NewWithPairs("6.5.2721", 2, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
 		c := client(t, f)
 		_, err := c.Do(t.Context(), "upgrade_selected_gateway", url.Values{"gateway_list": {"spoke-001,spoke-001-hagw"},
 			"version": {"6.5.2721"}, "software_version": {"6.5.2721"}}, true)
@@ -41,7 +41,7 @@ func TestProbeSeesAWholePairDown(t *testing.T) {
 }
 
 func TestFakeRequiresVersionField(t *testing.T) {
-	f := aviatrixtest.NewFleet("7.1.1794", 1, func(o *aviatrixtest.Options) { o.Releases = []string{"7.1.1794"} })
+	f := aviatrixtest.NewWithPairs("7.1.1794", 1, func(o *aviatrixtest.Options) { o.Releases = []string{"7.1.1794"} })
 	c := client(t, f)
 	_, err := c.Do(t.Context(), "upgrade_selected_gateway", url.Values{"gateway_list": {"spoke-001"}, "software_version": {"7.1.1794"}}, true)
 	var ae *aviatrix.APIError
@@ -51,7 +51,7 @@ func TestFakeRequiresVersionField(t *testing.T) {
 
 func TestFakeControllerRestartSequence(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := aviatrixtest.NewFleet("6.5.2721", 1)
+		f := aviatrixtest.NewWithPairs("6.5.2721", 1)
 		c := client(t, f)
 		require.NoError(t, c.UpgradePlatform(t.Context(), "6.6.5545"))
 		ps, err := c.PlatformUpgradeStatus(t.Context())
@@ -87,7 +87,7 @@ func TestFakeControllerRestartSequence(t *testing.T) {
 }
 
 func TestFakeRefusesBadHops(t *testing.T) {
-	f := aviatrixtest.NewFleet("6.5.1922", 1)
+	f := aviatrixtest.NewWithPairs("6.5.1922", 1)
 	c := client(t, f)
 	for _, v := range []string{"6.6.5545", "6.7.1574", "6.5.1000"} { // must first reach the latest 6.5 build; no skipping; no downgrade
 		var ae *aviatrix.APIError
@@ -97,7 +97,7 @@ func TestFakeRefusesBadHops(t *testing.T) {
 }
 
 func TestFakeInventoryShapes(t *testing.T) {
-	f := aviatrixtest.NewFleet("7.0.1373", 2, func(o *aviatrixtest.Options) {
+	f := aviatrixtest.NewWithPairs("7.0.1373", 2, func(o *aviatrixtest.Options) {
 		o.NestedHAOnly, o.Groups, o.GroupSize, o.Standalone = true, 1, 4, 1
 		o.Releases = []string{"7.0.1373"}
 	})
@@ -122,7 +122,7 @@ func TestFakeInventoryShapes(t *testing.T) {
 
 func TestFakeTaskStatus(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := aviatrixtest.NewFleet("6.5.2721", 1, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
+		f := aviatrixtest.NewWithPairs("6.5.2721", 1, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
 		c := client(t, f)
 		raw, err := c.Do(t.Context(), "upgrade_selected_gateway", url.Values{"gateway_list": {"spoke-001-hagw"}, "version": {"6.5.2721"}, "software_version": {"6.5.2721"}}, true)
 		require.NoError(t, err)
@@ -142,7 +142,7 @@ func TestFakeTaskStatus(t *testing.T) {
 // behind the controller are refused.
 func TestFakeImageUpgrade(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := aviatrixtest.NewFleet("6.6.5545", 1, func(o *aviatrixtest.Options) { o.Groups = 1 })
+		f := aviatrixtest.NewWithPairs("6.6.5545", 1, func(o *aviatrixtest.Options) { o.Groups = 1 })
 		c := client(t, f)
 		assert.Equal(t, aviatrixtest.StartImage(1), f.GatewayImage("spoke-001-hagw"))
 		img, err := c.CompatibleImageVersion(t.Context(), "6.6.5545", 8)

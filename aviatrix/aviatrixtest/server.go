@@ -114,15 +114,15 @@ func (f *Fake) ClientConfig() aviatrix.Config {
 
 // Fast sets millisecond durations for demos and examples over real time
 // (a controller hop takes about 0.2 s, a gateway upgrade 50 ms). Use it as
-// a NewFleet modifier or on Options, with FastTiming for the fleet.
+// a NewCluster modifier or on Options, with FastTiming for the fleet.
 func Fast(o *Options) {
 	o.PlatformUpgrade, o.RestartWindow, o.NotReadyWindow = 100*time.Millisecond, 60*time.Millisecond, 30*time.Millisecond
 	o.GatewayUpgrade, o.ProbeEvery = 50*time.Millisecond, 5*time.Millisecond
 }
 
 // FastTiming returns aviatrix step timings that match Fast.
-func FastTiming() aviatrix.Timing {
-	return aviatrix.Timing{
+func FastTiming() aviatrix.Waits {
+	return aviatrix.Waits{
 		ControllerSettle: 20 * time.Millisecond, ControllerPoll: 10 * time.Millisecond, ControllerDeadline: 30 * time.Second,
 		GatewayPoll: 10 * time.Millisecond, GatewayDeadline: 30 * time.Second,
 		Verify: upgrade.Timing{Interval: 10 * time.Millisecond, MinHealthy: 20 * time.Millisecond, Deadline: 30 * time.Second},

@@ -47,7 +47,7 @@ func run(ctx context.Context, target, deny string, reboot time.Duration) error {
 
 	// 2. The generic rolling steps, then our own step at the end.
 	timing := upgrade.Timing{Interval: 50 * time.Millisecond, MinHealthy: 150 * time.Millisecond, Deadline: 10 * time.Second}
-	plan, err := upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}, Gate: timing}.Plan(snap, target)
+	plan, err := upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}, GateTiming: timing}.Plan(snap, target)
 	if err != nil {
 		return err
 	}

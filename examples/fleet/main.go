@@ -33,7 +33,7 @@ func main() {
 func run(ctx context.Context, fail string) error {
 	timing := upgrade.Timing{Interval: 20 * time.Millisecond, MinHealthy: 60 * time.Millisecond, Deadline: 2 * time.Second}
 	pods := []string{"pod-a", "pod-b", "pod-c"}
-	var targets []upgrade.FleetTarget
+	var targets []upgrade.RolloutTarget
 	var clusters []*upgradetest.Cluster
 	for i := range 6 {
 		name := fmt.Sprintf("fw-%d", i)
@@ -42,14 +42,14 @@ func run(ctx context.Context, fail string) error {
 			&upgradetest.Member{Name: name + "b", Version: "8.1.7", Role: upgrade.RoleStandby, RebootDuration: 150 * time.Millisecond, NeverReturns: name == fail},
 		)
 		clusters = append(clusters, c)
-		targets = append(targets, upgrade.FleetTarget{Cluster: c, Version: "8.2.1", Group: pods[i%len(pods)],
-			Planner: upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}, Gate: timing}})
+		targets = append(targets, upgrade.RolloutTarget{Cluster: c, Version: "8.2.1", Group: pods[i%len(pods)],
+			Planner: upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}, GateTiming: timing}})
 	}
 	start := time.Now()
 	var mu sync.Mutex
 	r := &upgrade.Rollout{
-		MaxParallel: 2, PerGroup: 1, Canaries: 1, MaxFailures: 1,
-		NewExecutor: func(t upgrade.FleetTarget) *upgrade.Executor {
+		MaxParallelClusters: 2, PerGroup: 1, Canaries: 1, MaxFailures: 1,
+		NewExecutor: func(t upgrade.RolloutTarget) *upgrade.Executor {
 			return &upgrade.Executor{OnEvent: func(ev upgrade.Event) {
 				if ev.Kind == upgrade.EventStepFinish || ev.Kind == upgrade.EventStepFail || ev.Kind == upgrade.EventDone {
 					mu.Lock()

@@ -103,7 +103,7 @@ func runAviatrix(ctx context.Context, o options) (*result, error) {
 		return res, err
 	}
 
-	timing := aviatrix.Timing{
+	timing := aviatrix.Waits{
 		ControllerSettle: o.scaled(50 * time.Millisecond), ControllerPoll: o.scaled(20 * time.Millisecond), ControllerDeadline: o.scaled(8 * time.Second),
 		GatewayPoll: o.scaled(20 * time.Millisecond), GatewayDeadline: o.scaled(8 * time.Second),
 		Verify: upgrade.Timing{Interval: o.scaled(20 * time.Millisecond), MinHealthy: o.scaled(40 * time.Millisecond), Deadline: o.scaled(8 * time.Second)},
@@ -122,11 +122,11 @@ func runAviatrix(ctx context.Context, o options) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		fleet, err := aviatrix.OpenFleet(ctx, client, aviatrix.FleetOptions{Name: "aviatrix", Timing: timing})
+		fleet, err := aviatrix.Open(ctx, client, aviatrix.ClusterOptions{Name: "aviatrix", Waits: timing})
 		if err != nil {
 			return nil, err
 		}
-		plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: o.target, MaxParallel: 4, CatchUp: !first})
+		plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: o.target, BatchSize: 4, CatchUp: !first})
 		if err != nil {
 			return nil, err
 		}

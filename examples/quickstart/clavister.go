@@ -149,7 +149,7 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		plan, err := clavister.Planner{Cluster: c, Gate: timing, Journal: j}.Plan(snap, o.target)
+		plan, err := clavister.Planner{Cluster: c, GateTiming: timing, Journal: j}.Plan(snap, o.target)
 		if err != nil {
 			return nil, err
 		}

@@ -18,8 +18,8 @@ type Conformance struct {
 	Target string
 	// Grammar compares versions (nil: exact text).
 	Grammar versionpath.Grammar
-	// Timing bounds every wait in the suite.
-	Timing upgrade.Timing
+	// GateTiming bounds every wait in the suite.
+	GateTiming upgrade.Timing
 	// Bubble runs each subtest inside a testing/synctest bubble. Set it for
 	// in-memory fakes; leave it false for implementations that use real
 	// sockets (simulators on loopback), which must not run in a bubble.
@@ -30,7 +30,7 @@ type Conformance struct {
 	// that forwarded at the start to forward at the end.
 	ActiveActive bool
 	// Planner returns the planner for the full upgrade subtest; nil means
-	// upgrade.Rolling with Grammar and Timing.
+	// upgrade.Rolling with Grammar and GateTiming.
 	Planner func(c upgrade.Cluster) upgrade.Planner
 }
 
@@ -44,8 +44,8 @@ func TestCluster(t *testing.T, cfg Conformance) {
 	if cfg.New == nil || cfg.Target == "" {
 		t.Fatal("upgradetest.Conformance needs New and Target")
 	}
-	if cfg.Timing == (upgrade.Timing{}) {
-		cfg.Timing = upgrade.DefaultGateTiming()
+	if cfg.GateTiming == (upgrade.Timing{}) {
+		cfg.GateTiming = upgrade.DefaultGateTiming()
 	}
 	run := func(name string, f func(t *testing.T, c upgrade.Cluster)) {
 		t.Run(name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestCluster(t *testing.T, cfg Conformance) {
 		if err := m.Install(t.Context(), cfg.Target); err != nil {
 			t.Fatalf("Install(%s): %v", id, err)
 		}
-		_, err := upgrade.WaitFor(t.Context(), c, upgrade.Gate{Name: "installed", Timing: cfg.Timing, Check: func(s upgrade.Snapshot) error {
+		_, err := upgrade.WaitFor(t.Context(), c, upgrade.Gate{Name: "installed", Timing: cfg.GateTiming, Check: func(s upgrade.Snapshot) error {
 			st, _ := s.Member(id)
 			if !same(st.Version) || !st.Healthy {
 				return errNotYet(id, st)
@@ -151,7 +151,7 @@ func TestCluster(t *testing.T, cfg Conformance) {
 		if cfg.Planner != nil {
 			return cfg.Planner(c)
 		}
-		return upgrade.Rolling{Cluster: c, Grammar: cfg.Grammar, Gate: cfg.Timing}
+		return upgrade.Rolling{Cluster: c, Grammar: cfg.Grammar, GateTiming: cfg.GateTiming}
 	}
 	run("rolling upgrade with the guard", func(t *testing.T, c upgrade.Cluster) {
 		s := observe(t, c)

@@ -28,10 +28,10 @@ func TestFakeClusterConformance(t *testing.T) {
 				&upgradetest.Member{Name: "c", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: 2 * time.Minute},
 			)
 		},
-		Target:  "1.1",
-		Grammar: versionpath.Dotted{},
-		Timing:  timing,
-		Bubble:  true,
+		Target:     "1.1",
+		Grammar:    versionpath.Dotted{},
+		GateTiming: timing,
+		Bubble:     true,
 	})
 }
 
@@ -99,7 +99,7 @@ func TestChaos(t *testing.T) {
 				for attempt := 0; attempt < 20; attempt++ {
 					snap, oerr := c.Observe(t.Context())
 					require.NoError(t, oerr)
-					p, perr := upgrade.Rolling{Cluster: c, Gate: timing, Grammar: versionpath.Dotted{}}.Plan(snap, "2.0")
+					p, perr := upgrade.Rolling{Cluster: c, GateTiming: timing, Grammar: versionpath.Dotted{}}.Plan(snap, "2.0")
 					if perr != nil {
 						rep, err = &upgrade.Report{Error: perr.Error()}, perr
 						break

@@ -5,9 +5,9 @@ import (
 	"slices"
 )
 
-// Fleet is the version state of one Aviatrix controller and its gateways,
+// Deployment is the version state of one Aviatrix controller and the gateways it manages,
 // the input of the controller-before-gateway checks.
-type Fleet struct {
+type Deployment struct {
 	// Controller is the controller's current version (list_version_info
 	// current_version). Required: nil is reported as ErrUnknownVersion.
 	Controller Version
@@ -21,7 +21,7 @@ type Fleet struct {
 	Gateways map[string]Version
 }
 
-// CheckFleet checks the steady-state invariant of the controller-before-
+// CheckDeployment checks the steady-state invariant of the controller-before-
 // gateway rule: no gateway runs a version above the controller's. Gateways
 // below the controller are allowed (an upgrade is in progress).
 //
@@ -31,7 +31,7 @@ type Fleet struct {
 //
 // It returns nil or Violations with every problem at once: ErrUnknownVersion
 // (controller or a gateway nil), ErrGatewayAhead (one per gateway).
-func CheckFleet(f Fleet) error {
+func CheckDeployment(f Deployment) error {
 	if f.Controller == nil {
 		return Violations{unknown(PartyController, "", "")}
 	}
@@ -62,7 +62,7 @@ func CheckFleet(f Fleet) error {
 //
 // It returns nil or Violations listing every problem at once, controller
 // first, then gateways by name; nil versions are ErrUnknownVersion.
-func CheckControllerHop(f Fleet, next Version) error {
+func CheckControllerHop(f Deployment, next Version) error {
 	if f.Controller == nil {
 		return Violations{unknown(PartyController, "", versionString(next))}
 	}
@@ -105,7 +105,7 @@ func CheckControllerHop(f Fleet, next Version) error {
 // It returns nil or Violations: ErrUnknownGateway, ErrUnknownVersion,
 // ErrGatewayAhead (the gateway is already above the controller),
 // ErrGatewayTarget (to differs from the controller's version).
-func CheckGatewayUpgrade(f Fleet, gw string, to Version) error {
+func CheckGatewayUpgrade(f Deployment, gw string, to Version) error {
 	if f.Controller == nil {
 		return Violations{unknown(PartyController, "", versionString(to))}
 	}
@@ -138,10 +138,10 @@ func CheckGatewayUpgrade(f Fleet, gw string, to Version) error {
 // (shared/vendors/aviatrix.md §6).
 //
 // It returns nil or Violations: ErrUnknownGateway, ErrUnknownVersion,
-// ErrNoPrevious (Fleet.ControllerPrevious is nil), ErrRollbackTarget (to is
+// ErrNoPrevious (Deployment.ControllerPrevious is nil), ErrRollbackTarget (to is
 // not the controller's previous version), ErrNotRollback (to is above the
 // gateway's version).
-func CheckGatewayRollback(f Fleet, gw string, to Version) error {
+func CheckGatewayRollback(f Deployment, gw string, to Version) error {
 	gv, ok := f.Gateways[gw]
 	if !ok {
 		return Violations{{Rule: RuleControllerFirst, Kind: ErrUnknownGateway, Party: PartyGateway, Name: gw, Target: versionString(to)}}
@@ -167,7 +167,7 @@ func CheckGatewayRollback(f Fleet, gw string, to Version) error {
 
 // gatewayAhead returns the violation for a gateway that is nil or above the
 // controller, or nil. f.Controller must not be nil.
-func gatewayAhead(f Fleet, name string, gv Version, target string) *Violation {
+func gatewayAhead(f Deployment, name string, gv Version, target string) *Violation {
 	if gv == nil {
 		return unknown(PartyGateway, name, target)
 	}

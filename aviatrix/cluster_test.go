@@ -19,7 +19,7 @@ import (
 // ActiveActive): gateway groups, lagging gateways, the controller member.
 func TestFleetClusterContract(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := aviatrixtest.NewFleet("6.6.5545", 2, func(o *aviatrixtest.Options) {
+		fake := aviatrixtest.NewWithPairs("6.6.5545", 2, func(o *aviatrixtest.Options) {
 			o.Groups, o.PreviousVersion, o.GatewayVersion = 1, "6.6.5224", "6.6.5224"
 		})
 		_, fleet := open(t, fake)
@@ -76,7 +76,7 @@ func TestFleetClusterContract(t *testing.T) {
 
 		// A planning-only fleet has no client.
 		inv := fleet.Inventory()
-		offline, err := aviatrix.NewFleet(nil, &inv, aviatrix.FleetOptions{})
+		offline, err := aviatrix.NewCluster(nil, &inv, aviatrix.ClusterOptions{})
 		require.NoError(t, err)
 		_, err = offline.Observe(t.Context())
 		assert.ErrorIs(t, err, aviatrix.ErrNotSupported)

@@ -14,13 +14,13 @@ import (
 	"github.com/hitless/hitless/versionpath"
 )
 
-// ControllerID is the member ID of the controller in a Fleet's snapshots
+// ControllerID is the member ID of the controller in a Cluster's snapshots
 // and plans. The '@' keeps it apart from every valid gateway name.
 const ControllerID = "@controller"
 
-// Timing governs the waits of Aviatrix steps. Zero fields take the
-// defaults of DefaultTiming.
-type Timing struct {
+// Waits governs the waits of Aviatrix steps. Zero fields take the
+// defaults of DefaultWaits.
+type Waits struct {
 	// ControllerSettle is the wait after upgrade_platform before the first
 	// status poll (provider: 90 s).
 	ControllerSettle time.Duration `json:"controller_settle"`
@@ -40,17 +40,17 @@ type Timing struct {
 	Verify upgrade.Timing `json:"verify"`
 }
 
-// DefaultTiming returns the documented waits (aviatrix.md §4).
-func DefaultTiming() Timing {
-	return Timing{
+// DefaultWaits returns the documented waits (aviatrix.md §4).
+func DefaultWaits() Waits {
+	return Waits{
 		ControllerSettle: 90 * time.Second, ControllerPoll: 10 * time.Second, ControllerDeadline: 30 * time.Minute,
 		GatewayPoll: 15 * time.Second, GatewayDeadline: 20 * time.Minute,
 		Verify: upgrade.Timing{Interval: 10 * time.Second, MinHealthy: 30 * time.Second, Deadline: 10 * time.Minute},
 	}
 }
 
-func (t Timing) withDefaults() Timing {
-	d := DefaultTiming()
+func (t Waits) withDefaults() Waits {
+	d := DefaultWaits()
 	if t.ControllerSettle <= 0 {
 		t.ControllerSettle = d.ControllerSettle
 	}
@@ -72,29 +72,29 @@ func (t Timing) withDefaults() Timing {
 	return t
 }
 
-// FleetOptions configures a Fleet.
-type FleetOptions struct {
+// ClusterOptions configures a Cluster.
+type ClusterOptions struct {
 	// Name is the cluster name in plans, journals and reports; default
 	// "aviatrix".
 	Name string
-	// Timing governs the steps' waits.
-	Timing Timing
+	// Waits governs the steps' waits.
+	Waits Waits
 	// Logger receives step progress (no secrets); nil discards.
 	Logger *slog.Logger
 }
 
-// Fleet is one Aviatrix controller and its gateways as a single
+// Cluster is one Aviatrix controller and its gateways as a single
 // upgrade.Cluster: member ControllerID plus one member per gateway (HA and
 // group members included). See the package documentation for why one
 // cluster, and how the availability guard is applied per HA set.
 //
 // The topology (which gateways exist and which HA set each belongs to) is
-// read once, by OpenFleet or given to NewFleet; Observe re-reads states and
+// read once, by Open or given to NewCluster; Observe re-reads states and
 // versions. Re-open the fleet after adding or removing gateways.
-type Fleet struct {
+type Cluster struct {
 	c      *Client
 	name   string
-	timing Timing
+	timing Waits
 	log    *slog.Logger
 
 	inv     Inventory
@@ -102,35 +102,35 @@ type Fleet struct {
 	setOf   map[string]int // gateway name -> index in sets
 	gwIdx   map[string]int // gateway name -> index in inv.Gateways
 	members []upgrade.Member
-	snapIdx map[string]int // member ID -> index in members, which is its index in the Fleet's snapshots
+	snapIdx map[string]int // member ID -> index in members, which is its index in the Cluster's snapshots
 
 	mu       sync.Mutex
 	lastInfo VersionInfo         // from the latest Observe
 	compat   map[imageKey]string // get_compatible_image_version answers (see imageFor)
 }
 
-// OpenFleet reads the controller's inventory (Client.Inventory) and returns
-// the Fleet.
-func OpenFleet(ctx context.Context, c *Client, opts FleetOptions) (*Fleet, error) {
+// Open reads the controller's inventory (Client.Inventory) and returns
+// the Cluster.
+func Open(ctx context.Context, c *Client, opts ClusterOptions) (*Cluster, error) {
 	if c == nil {
-		return nil, fmt.Errorf("%w: OpenFleet needs a client", ErrConfig)
+		return nil, fmt.Errorf("%w: Open needs a client", ErrConfig)
 	}
 	inv, err := c.Inventory(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return NewFleet(c, inv, opts)
+	return NewCluster(c, inv, opts)
 }
 
-// NewFleet builds a Fleet over inv without I/O. c may be nil to plan only
+// NewCluster builds a Cluster over inv without I/O. c may be nil to plan only
 // (planning is pure); steps and Observe then fail with ErrNotSupported.
 // Errors wrap ErrInventory and list every problem (malformed or duplicate
 // names, ambiguous HA sets).
-func NewFleet(c *Client, inv *Inventory, opts FleetOptions) (*Fleet, error) {
+func NewCluster(c *Client, inv *Inventory, opts ClusterOptions) (*Cluster, error) {
 	if inv == nil {
 		return nil, fmt.Errorf("%w: no inventory", ErrInventory)
 	}
-	f := &Fleet{c: c, name: opts.Name, timing: opts.Timing.withDefaults(), log: opts.Logger,
+	f := &Cluster{c: c, name: opts.Name, timing: opts.Waits.withDefaults(), log: opts.Logger,
 		inv: Inventory{Controller: inv.Controller, Gateways: slices.Clone(inv.Gateways), Releases: slices.Clone(inv.Releases)}}
 	if f.name == "" {
 		f.name = "aviatrix"
@@ -172,23 +172,23 @@ func NewFleet(c *Client, inv *Inventory, opts FleetOptions) (*Fleet, error) {
 }
 
 // Name implements upgrade.Cluster.
-func (f *Fleet) Name() string { return f.name }
+func (f *Cluster) Name() string { return f.name }
 
 // Members implements upgrade.Cluster: the controller, then the gateways by
 // name.
-func (f *Fleet) Members() []upgrade.Member { return slices.Clone(f.members) }
+func (f *Cluster) Members() []upgrade.Member { return slices.Clone(f.members) }
 
 // Inventory returns a copy of the inventory the fleet was built from.
-func (f *Fleet) Inventory() Inventory {
+func (f *Cluster) Inventory() Inventory {
 	return Inventory{Controller: f.inv.Controller, Gateways: slices.Clone(f.inv.Gateways), Releases: slices.Clone(f.inv.Releases)}
 }
 
 // Sets returns the HA sets (pairs, groups, standalone gateways), sorted by
 // primary.
-func (f *Fleet) Sets() []HASet { return slices.Clone(f.sets) }
+func (f *Cluster) Sets() []HASet { return slices.Clone(f.sets) }
 
 // SetOf returns the HA set gateway name belongs to.
-func (f *Fleet) SetOf(name string) (HASet, bool) {
+func (f *Cluster) SetOf(name string) (HASet, bool) {
 	i, ok := f.setOf[name]
 	if !ok {
 		return HASet{}, false
@@ -196,9 +196,9 @@ func (f *Fleet) SetOf(name string) (HASet, bool) {
 	return f.sets[i], true
 }
 
-// member returns the state of member id in s: in O(1) for the Fleet's own
+// member returns the state of member id in s: in O(1) for the Cluster's own
 // snapshots (members in Members order), by a scan otherwise.
-func (f *Fleet) member(s upgrade.Snapshot, id string) (upgrade.MemberState, bool) {
+func (f *Cluster) member(s upgrade.Snapshot, id string) (upgrade.MemberState, bool) {
 	if i, ok := f.snapIdx[id]; ok && i < len(s.Members) && s.Members[i].ID == id {
 		return s.Members[i], true
 	}
@@ -206,9 +206,9 @@ func (f *Fleet) member(s upgrade.Snapshot, id string) (upgrade.MemberState, bool
 }
 
 // Client returns the fleet's client (nil for a planning-only fleet).
-func (f *Fleet) Client() *Client { return f.c }
+func (f *Cluster) Client() *Client { return f.c }
 
-func (f *Fleet) needClient() error {
+func (f *Cluster) needClient() error {
 	if f.c == nil {
 		return fmt.Errorf("%w: fleet %s has no client (planning only)", ErrNotSupported, f.name)
 	}
@@ -287,7 +287,7 @@ func memberStatus(m upgrade.MemberState) string {
 }
 
 // MemberImage returns the gateway image (gw_image_name) recorded in a
-// gateway's MemberState.Raw by GatewayState (and so in every Fleet
+// gateway's MemberState.Raw by GatewayState (and so in every Cluster
 // snapshot), or "" when none was reported.
 func MemberImage(m upgrade.MemberState) string {
 	_, img, ok := strings.Cut(m.Raw, rawImage)
@@ -299,7 +299,7 @@ func MemberImage(m upgrade.MemberState) string {
 
 // standby reports whether gateway name is the HA member of an
 // active-standby set (its primary forwards; it takes over when needed).
-func (f *Fleet) standby(name string) bool {
+func (f *Cluster) standby(name string) bool {
 	i, ok := f.setOf[name]
 	if !ok || f.sets[i].Primary == name {
 		return false
@@ -313,7 +313,7 @@ func (f *Fleet) standby(name string) bool {
 // traffic). A gateway missing from the reply is RoleUnknown. Observe fails
 // only when the controller cannot be read (e.g. while it restarts): without
 // it no gateway state is known.
-func (f *Fleet) Observe(ctx context.Context) (upgrade.Snapshot, error) {
+func (f *Cluster) Observe(ctx context.Context) (upgrade.Snapshot, error) {
 	if err := f.needClient(); err != nil {
 		return upgrade.Snapshot{}, err
 	}
@@ -325,7 +325,7 @@ func (f *Fleet) Observe(ctx context.Context) (upgrade.Snapshot, error) {
 }
 
 // read fetches versions, inventory and upgrade statuses.
-func (f *Fleet) read(ctx context.Context, o callOpts) (VersionInfo, map[string]Gateway, error) {
+func (f *Cluster) read(ctx context.Context, o callOpts) (VersionInfo, map[string]Gateway, error) {
 	info, err := f.c.versionInfo(ctx, o)
 	if err != nil {
 		return VersionInfo{}, nil, err
@@ -349,7 +349,7 @@ func (f *Fleet) read(ctx context.Context, o callOpts) (VersionInfo, map[string]G
 	return info, gws, nil
 }
 
-func (f *Fleet) snapshot(info VersionInfo, gws map[string]Gateway) upgrade.Snapshot {
+func (f *Cluster) snapshot(info VersionInfo, gws map[string]Gateway) upgrade.Snapshot {
 	s := upgrade.Snapshot{Cluster: f.name, At: time.Now(), Members: make([]upgrade.MemberState, 0, len(f.members))}
 	s.Members = append(s.Members, upgrade.MemberState{ID: ControllerID, Role: upgrade.RoleStandby, Raw: "controller", Version: info.Current, Healthy: true})
 	for _, m := range f.members[1:] {
@@ -377,7 +377,7 @@ func (f *Fleet) snapshot(info VersionInfo, gws map[string]Gateway) upgrade.Snaps
 // controller drains an ActiveMesh gateway by itself when only one member of
 // a pair is upgraded (docs "Upgrading HA Gateways in an ActiveMesh
 // Topology"). It returns ErrNotSupported.
-func (f *Fleet) Failover(context.Context, string) error {
+func (f *Cluster) Failover(context.Context, string) error {
 	return fmt.Errorf("%w: Aviatrix drains ActiveMesh gateways itself; there is no failover action", ErrNotSupported)
 }
 
@@ -386,10 +386,10 @@ func (f *Fleet) Failover(context.Context, string) error {
 // the controller is reachable; the backup config is enabled
 // (get_cloudn_backup_config); every gateway is up with no upgrade running
 // or failed; every version parses, none is 8.x, and no gateway runs ahead
-// of the controller (versionpath.CheckFleet). DNS, outbound access, Account
+// of the controller (versionpath.CheckDeployment). DNS, outbound access, Account
 // Audit, controller HA, CPU/memory/disk and bucket hygiene are not visible
 // through the API and are the operator's.
-func (f *Fleet) PreCheck(ctx context.Context) error {
+func (f *Cluster) PreCheck(ctx context.Context) error {
 	if err := f.needClient(); err != nil {
 		return err
 	}
@@ -413,25 +413,25 @@ func (f *Fleet) PreCheck(ctx context.Context) error {
 	if len(down) > 0 {
 		errs = append(errs, fmt.Errorf("gateways not up and idle: %s", strings.Join(down, ", ")))
 	}
-	vf, verr := f.versionFleet(snap, nil)
+	vf, verr := f.deployment(snap, nil)
 	if verr != nil {
 		errs = append(errs, verr)
 	}
 	if vf.Controller != nil {
-		if err := versionpath.CheckFleet(vf); err != nil {
+		if err := versionpath.CheckDeployment(vf); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// versionFleet converts a snapshot into a versionpath.Fleet with the
+// deployment converts a snapshot into a versionpath.Deployment with the
 // controller's previous version from the latest read. only, when not nil,
 // limits the gateways to those names. Unparseable versions are errors (all
 // at once).
-func (f *Fleet) versionFleet(s upgrade.Snapshot, only []string) (versionpath.Fleet, error) {
+func (f *Cluster) deployment(s upgrade.Snapshot, only []string) (versionpath.Deployment, error) {
 	var errs []error
-	var vf versionpath.Fleet
+	var vf versionpath.Deployment
 	ctl, ok := f.member(s, ControllerID)
 	if !ok {
 		return vf, errors.New("snapshot has no controller")
@@ -496,8 +496,8 @@ func (f *Fleet) versionFleet(s upgrade.Snapshot, only []string) (versionpath.Fle
 // upgrade.ErrUnsafe) listing every failing set. A standalone gateway always
 // fails it: its upgrade is an outage, which a step must declare
 // (upgrade.DowntimeDeclarer) to be left out of the guard. It is the
-// Fleet's upgrade.DisruptionChecker (CheckDisruption).
-func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
+// Cluster's upgrade.DisruptionChecker (CheckDisruption).
+func (f *Cluster) CheckPairs(s upgrade.Snapshot, names []string) error {
 	disrupted := make(map[string]bool, len(names))
 	touched := map[int][]string{}
 	var probs []string
@@ -569,12 +569,12 @@ func (f *Fleet) CheckPairs(s upgrade.Snapshot, names []string) error {
 // dry runs on the snapshot taken at the start; an error refuses the step
 // with upgrade.ErrUnsafe before anything is sent. Steps that declare
 // downtime (AllowOutage) are left out of the union by the executor.
-func (f *Fleet) CheckDisruption(s upgrade.Snapshot, members []string) error {
+func (f *Cluster) CheckDisruption(s upgrade.Snapshot, members []string) error {
 	return f.CheckPairs(s, members)
 }
 
 // controllerMember is the controller as an upgrade.Member.
-type controllerMember struct{ f *Fleet }
+type controllerMember struct{ f *Cluster }
 
 // ID implements upgrade.Member.
 func (m *controllerMember) ID() string { return ControllerID }
@@ -618,7 +618,7 @@ func (m *controllerMember) Install(ctx context.Context, target string) error {
 
 // gatewayMember is one gateway as an upgrade.Member.
 type gatewayMember struct {
-	f    *Fleet
+	f    *Cluster
 	name string
 }
 
@@ -707,7 +707,7 @@ func newerThan(a string, v Version) bool {
 	return err == nil && av.Compare(v) > 0
 }
 
-func (f *Fleet) memberStatus(ctx context.Context, id string) (upgrade.MemberState, error) {
+func (f *Cluster) memberStatus(ctx context.Context, id string) (upgrade.MemberState, error) {
 	s, err := f.Observe(ctx)
 	if err != nil {
 		return upgrade.MemberState{}, err
