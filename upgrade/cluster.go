@@ -106,7 +106,7 @@ func (s Snapshot) Versions() map[string]string {
 
 // Member is one unit of a cluster. The required surface is deliberately
 // small; further capabilities are optional interfaces discovered by type
-// assertion (PreChecker, BackerUp, Rebooter, RollbackMember), the way
+// assertion (PreChecker, BackerUp, Rollbacker), the way
 // database/sql/driver does it, so adding one later breaks no vendor.
 type Member interface {
 	// ID is stable and unique within the cluster (e.g. the Check Point
@@ -162,13 +162,16 @@ type BackerUp interface {
 	Backup(ctx context.Context) (string, error)
 }
 
-// Rebooter is implemented by members that can be restarted on demand.
-type Rebooter interface {
-	Reboot(ctx context.Context) error
-}
-
-// RollbackMember is implemented by members that can return to their
-// previous software version.
-type RollbackMember interface {
-	Rollback(ctx context.Context) error
+// Rollbacker is implemented by members that can return to an earlier
+// software version (Aviatrix: a gateway back to the controller's previous
+// version; Check Point: a CPUSE revert or snapshot; Junos: request system
+// software rollback). Rollback starts the return to version to, which the
+// caller names explicitly (never "whatever was there before"), and may
+// return before the member is back: callers wait for it with a Gate. It
+// takes the member out of forwarding like Install, so it runs only as a
+// step of a plan under the availability guard: Rolling with Rollback set
+// builds that plan. An error names the member and the version; a version
+// the member cannot return to is refused before anything is sent.
+type Rollbacker interface {
+	Rollback(ctx context.Context, to string) error
 }

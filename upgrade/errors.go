@@ -3,6 +3,7 @@ package upgrade
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,7 +44,126 @@ var (
 	// ErrUnverifiable: an interrupted disruptive step cannot be verified
 	// and is not idempotent, so it is neither skipped nor repeated.
 	ErrUnverifiable = errors.New("interrupted step cannot be verified")
+	// ErrNeedsDecision: a step that failed or was interrupted in an earlier
+	// run can neither verify its effect nor safely run twice; the run stops
+	// until the step verifies itself or an operator lists it in
+	// Executor.Rerun after checking the device (see DecisionError).
+	ErrNeedsDecision = errors.New("step needs an operator decision before it runs again")
+	// ErrUndeclaredDisruption: after a step, a member that forwarded before
+	// it no longer forwards although the step did not declare it (Disrupts)
+	// nor declared a failover, or no member forwards at all (see
+	// DisruptionError).
+	ErrUndeclaredDisruption = errors.New("a step disrupted members it did not declare")
+	// ErrJournalLocked: another run holds the journal (FileJournal's
+	// exclusive lock); nothing was run.
+	ErrJournalLocked = errors.New("journal is in use by another run")
+	// ErrBadSnapshot: an observation does not describe the cluster's
+	// members exactly (a member missing, one the cluster does not have, or
+	// one listed twice); the guard refuses on it.
+	ErrBadSnapshot = errors.New("snapshot does not match the cluster's members")
 )
+
+// NotConvergedError says how the cluster differs from the plan's end state
+// (Plan.Converged) after the last step: the end-state check's reason and
+// every member's observed version. It matches ErrNotConverged.
+type NotConvergedError struct {
+	// Cluster is the cluster's name.
+	Cluster string
+	// Target is the plan's target.
+	Target string
+	// Versions maps each member ID to the version observed at the end ("" when
+	// unreadable); nil when the cluster could not be observed.
+	Versions map[string]string
+	// Err is the end-state check's error, or the observation error.
+	Err error
+}
+
+// Error names the cluster, target, every member with its version, and why.
+func (e *NotConvergedError) Error() string {
+	ids := make([]string, 0, len(e.Versions))
+	for id := range e.Versions {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	vs := make([]string, len(ids))
+	for i, id := range ids {
+		v := e.Versions[id]
+		if v == "" {
+			v = "(unknown)"
+		}
+		vs[i] = id + "=" + v
+	}
+	seen := "not observed"
+	if e.Versions != nil {
+		seen = strings.Join(vs, ", ")
+	}
+	return fmt.Sprintf("cluster %s did not converge to %s (members: %s): %v", e.Cluster, e.Target, seen, e.Err)
+}
+
+// Is matches ErrNotConverged.
+func (e *NotConvergedError) Is(target error) bool { return target == ErrNotConverged }
+
+// Unwrap returns the end-state check's error.
+func (e *NotConvergedError) Unwrap() error { return e.Err }
+
+// DisruptionError reports what the executor's check after a step found:
+// members that stopped forwarding during the step without being declared
+// (Undeclared), or no forwarding member at all (NoneForwarding). It
+// matches ErrUndeclaredDisruption.
+type DisruptionError struct {
+	// Step is the ID of the step (the first of a batch) after which it was
+	// seen.
+	Step string
+	// Undeclared lists the members that forwarded before the step and do
+	// not after it, although the step neither listed them in Disrupts nor
+	// declared a failover.
+	Undeclared []string
+	// NoneForwarding is true when no member forwards after the step.
+	NoneForwarding bool
+	// Snapshot is the observation after the step.
+	Snapshot Snapshot
+}
+
+// Error names the step and the members.
+func (e *DisruptionError) Error() string {
+	var parts []string
+	if len(e.Undeclared) > 0 {
+		parts = append(parts, fmt.Sprintf("members [%s] stopped forwarding but the step did not declare them", strings.Join(e.Undeclared, ", ")))
+	}
+	if e.NoneForwarding {
+		var st []string
+		for _, m := range e.Snapshot.Members {
+			st = append(st, fmt.Sprintf("%s is %s (healthy=%t)", m.ID, m.Role, m.Healthy))
+		}
+		parts = append(parts, "no member forwards: "+strings.Join(st, ", "))
+	}
+	return fmt.Sprintf("after step %q: %s", e.Step, strings.Join(parts, "; "))
+}
+
+// Is matches ErrUndeclaredDisruption.
+func (e *DisruptionError) Is(target error) bool { return target == ErrUndeclaredDisruption }
+
+// DecisionError says that a step which failed or was interrupted earlier
+// cannot run again on its own: it cannot verify its effect and is not
+// idempotent. Check the device, then either fix the state so the step
+// verifies, or list the step in Executor.Rerun. It matches
+// ErrNeedsDecision.
+type DecisionError struct {
+	// Step is the step's ID.
+	Step string
+	// Earlier is "failed" or "interrupted": what the journal recorded.
+	Earlier string
+}
+
+// Error names the step and says what to do.
+func (e *DecisionError) Error() string {
+	return fmt.Sprintf("step %q %s in an earlier run and can neither verify its effect nor run twice safely: check the device, then list it in Executor.Rerun to run it again", e.Step, e.Earlier)
+}
+
+// Is matches ErrNeedsDecision and ErrUnverifiable.
+func (e *DecisionError) Is(target error) bool {
+	return target == ErrNeedsDecision || target == ErrUnverifiable
+}
 
 // UnsafeError says which step the guard refused, which members it would
 // have disrupted, and what the guard saw.
@@ -132,8 +252,9 @@ func (e *GateError) Error() string {
 	return fmt.Sprintf("gate %q not healthy after %v (%d polls): %v", e.Gate, e.Deadline, e.Polls, e.Last)
 }
 
-// Is matches ErrGateTimeout.
-func (e *GateError) Is(target error) bool { return target == ErrGateTimeout }
+// Is matches ErrGateTimeout when the deadline passed; a permanent failure
+// is not a timeout (it matches ErrPermanent through Last instead).
+func (e *GateError) Is(target error) bool { return target == ErrGateTimeout && !e.Permanent }
 
 // Unwrap returns the last failure.
 func (e *GateError) Unwrap() error { return e.Last }

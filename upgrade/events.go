@@ -21,6 +21,7 @@ const (
 	EventStepFail   EventKind = "step-fail"   // a step failed for good
 	EventGatePoll   EventKind = "gate-poll"   // one poll of a health gate
 	EventGuard      EventKind = "guard"       // the availability guard's verdict for a disruptive step
+	EventCheck      EventKind = "check"       // the check after a step: who forwards, or the disruption that stops the run
 	EventStopped    EventKind = "stopped"     // the run stopped at a safe point
 	EventDone       EventKind = "done"        // the run ended (Err empty on success)
 )

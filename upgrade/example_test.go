@@ -56,7 +56,7 @@ func ExampleExecutor_dryRun() {
 	ctx := context.Background()
 	c := upgradetest.Pair("fw1", "1.0", 0)
 	snap, _ := c.Observe(ctx)
-	plan, _ := upgrade.Rolling{Cluster: c}.Plan(snap, "1.1")
+	plan, _ := upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}}.Plan(snap, "1.1")
 	rep, err := (&upgrade.Executor{DryRun: true}).Run(ctx, c, plan)
 	fmt.Println(err, rep.DryRun, rep.Steps[0].Name, rep.Steps[0].Status, c.CountCalls("install", ""))
 	// Output:

@@ -49,7 +49,15 @@ type PreCheck struct {
 // default retry, logs discarded. An Executor may run several plans one after
 // another; it holds no per-run state.
 type Executor struct {
-	// Logger receives every event; nil discards.
+	// Logger receives every event as one record (message = the event's
+	// Message; attributes cluster, kind, step, attempt, poll, error); nil
+	// discards. Levels: gate-poll at Debug; any event with an error
+	// (a failed pre-check, a guard refusal, a retry, a step failure, a
+	// stop, a done with an error, a check after a step that found a
+	// disruption) at Warn; everything else (plan, resume, precheck passed,
+	// step start/finish/skip, guard accepted, done ok) at Info. Vendor
+	// packages take their own Logger in their configuration and pass it to
+	// the layers below them (driver sessions, API clients).
 	Logger *slog.Logger
 	// OnEvent, if set, is called synchronously with every event (progress
 	// bars, audit). It must not block for long.
@@ -75,9 +83,49 @@ type Executor struct {
 	// approval never acts on a stale verdict.
 	Approve func(ctx context.Context, s Step, snap Snapshot) error
 	// Redact lists secrets (passwords, API keys) replaced by "********" in
-	// every event, journal record and report this executor writes: a
-	// safety net for vendor errors that would quote them.
+	// every event, journal record and report this executor writes, and in
+	// the text of the error Run returns: a safety net for vendor errors
+	// that would quote them.
 	Redact []string
+	// SettleTiming bounds the check after a step that declares a failover
+	// (FailoverDeclarer): the handover may show no active member for a
+	// moment, so the executor polls until one member is active again.
+	// Zero means DefaultSettleTiming.
+	SettleTiming Timing
+	// Rerun lists IDs of steps that failed or were interrupted in an
+	// earlier run, cannot verify their effect and are not idempotent, and
+	// that an operator has checked on the device and allows to run again.
+	// Without it such a step stops the run with a *DecisionError
+	// (ErrNeedsDecision) instead of repeating itself on every restart.
+	Rerun []string
+}
+
+// DefaultSettleTiming is the SettleTiming used when none is given: poll
+// every second for up to 2 minutes until an active member is seen after a
+// failover (cluster handovers take seconds on every vendor in scope).
+func DefaultSettleTiming() Timing {
+	return Timing{Interval: time.Second, Deadline: 2 * time.Minute}
+}
+
+// Upgrade is the common path in one call: observe c, plan target with
+// planner, and Run the plan. Errors are the planner's (nothing ran) or
+// Run's; the report is nil only when observing or planning failed.
+func (e *Executor) Upgrade(ctx context.Context, c Cluster, planner Planner, target string) (*Report, error) {
+	if err := ValidateCluster(c); err != nil {
+		return nil, err
+	}
+	if planner == nil {
+		return nil, &InvalidError{What: "upgrade of " + c.Name(), Problems: []string{"no planner"}}
+	}
+	snap, err := c.Observe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("observe cluster %s: %w", c.Name(), err)
+	}
+	p, err := planner.Plan(snap, target)
+	if err != nil {
+		return nil, err
+	}
+	return e.Run(ctx, c, p)
 }
 
 // ValidateCluster reports every structural problem of c at once as an
@@ -114,9 +162,9 @@ func ValidateCluster(c Cluster) error {
 }
 
 // ValidatePlan reports every problem of p against c at once as an
-// *InvalidError: cluster mismatch, empty or duplicate step IDs, steps
-// disrupting unknown members, Func steps without Do, gates with invalid
-// Timing or no Check.
+// *InvalidError: cluster mismatch, a target without an end-state check
+// (Plan.Converged), empty or duplicate step IDs, steps disrupting unknown
+// members, Func steps without Do, gates with invalid Timing or no Check.
 func ValidatePlan(c Cluster, p Plan) error {
 	if err := ValidateCluster(c); err != nil {
 		return err
@@ -128,6 +176,9 @@ func ValidatePlan(c Cluster, p Plan) error {
 	var probs []string
 	if p.Cluster != c.Name() {
 		probs = append(probs, fmt.Sprintf("plan is for cluster %q, not %q", p.Cluster, c.Name()))
+	}
+	if p.Target != "" && p.Converged == nil {
+		probs = append(probs, fmt.Sprintf("plan to %q has no end-state check (Plan.Converged; ConvergedOn gives the generic one)", p.Target))
 	}
 	seen := map[string]bool{}
 	for i, s := range p.Steps {
@@ -177,6 +228,57 @@ type run struct {
 
 	mu   sync.Mutex // guards prog, emit and journal writes (grouped steps run concurrently)
 	prog progress
+	last *Snapshot // the latest valid observation, the "before" of the next step's check
+}
+
+// observe reads the cluster and checks that the snapshot describes its
+// members exactly (CheckSnapshot); a valid one becomes r.last.
+func (r *run) observe(ctx context.Context) (Snapshot, error) {
+	snap, err := r.c.Observe(ctx)
+	if err == nil {
+		err = CheckSnapshot(r.c, snap)
+	}
+	if err != nil {
+		return snap, err
+	}
+	r.mu.Lock()
+	r.last = &snap
+	r.mu.Unlock()
+	return snap, nil
+}
+
+// CheckSnapshot reports whether s describes c's members exactly: one
+// state per member of c.Members(), none missing, none that c does not
+// have, none twice. The error matches ErrBadSnapshot and lists every
+// problem; the guard refuses on such a snapshot (a vendor reading that
+// lost or invented a member cannot be reasoned about).
+func CheckSnapshot(c Cluster, s Snapshot) error {
+	want := map[string]bool{}
+	for _, m := range c.Members() {
+		if m != nil {
+			want[m.ID()] = true
+		}
+	}
+	var probs []string
+	seen := map[string]bool{}
+	for _, m := range s.Members {
+		switch {
+		case seen[m.ID]:
+			probs = append(probs, fmt.Sprintf("member %q listed twice", m.ID))
+		case !want[m.ID]:
+			probs = append(probs, fmt.Sprintf("member %q is not a member of cluster %s", m.ID, c.Name()))
+		}
+		seen[m.ID] = true
+	}
+	for _, m := range c.Members() {
+		if m != nil && !seen[m.ID()] {
+			probs = append(probs, fmt.Sprintf("member %q is missing", m.ID()))
+		}
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("%w: %s", ErrBadSnapshot, strings.Join(probs, "; "))
+	}
+	return nil
 }
 
 func (r *run) redact(s string) string {
@@ -251,6 +353,11 @@ func (e *Executor) Run(ctx context.Context, c Cluster, p Plan) (*Report, error) 
 	}
 	r := &run{e: e, c: c, p: p, rep: rep}
 	err := r.do(ctx)
+	if err != nil && len(e.Redact) > 0 {
+		if red := r.redact(err.Error()); red != err.Error() {
+			err = &redactedError{msg: red, err: err}
+		}
+	}
 	rep.Finished = time.Now()
 	for i := range rep.Steps {
 		rep.Steps[i].Error = r.redact(rep.Steps[i].Error)
@@ -268,6 +375,17 @@ func (e *Executor) Run(ctx context.Context, c Cluster, p Plan) (*Report, error) 
 	return rep, err
 }
 
+// redactedError is the error Run returns when Executor.Redact changed its
+// text: Error gives the redacted text; errors.Is and errors.As still reach
+// the original chain.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
 func (r *run) do(ctx context.Context) error {
 	if err := ValidatePlan(r.c, r.p); err != nil {
 		return err
@@ -275,17 +393,23 @@ func (r *run) do(ctx context.Context) error {
 	r.rep.Fingerprint = r.p.Fingerprint()
 	r.prog = readProgress(nil)
 	if r.e.Journal != nil {
+		if l, ok := r.e.Journal.(JournalLocker); ok && !r.e.DryRun {
+			if err := l.Lock(); err != nil {
+				return err
+			}
+			defer l.Unlock()
+		}
 		recs, err := r.e.Journal.Load(ctx)
 		if err != nil {
 			return err
 		}
 		if err := checkRecords(recs); err != nil {
-			return &JournalError{Op: "load", Err: err}
+			return &JournalError{Path: journalPath(r.e.Journal), Op: "load", Err: err}
 		}
 		r.prog = readProgress(recs)
 		if r.prog.plan != nil {
 			if err := compatible(r.prog.plan, r.p); err != nil {
-				return &JournalError{Op: "resume", Err: err}
+				return &JournalError{Path: journalPath(r.e.Journal), Op: "resume", Err: err}
 			}
 			r.emit(ctx, Event{Kind: EventResume, Message: fmt.Sprintf("resuming: %d step(s) finished, %d interrupted", len(r.prog.finished), len(r.prog.interrupted))})
 		}
@@ -296,13 +420,18 @@ func (r *run) do(ctx context.Context) error {
 
 	fresh := r.prog.plan == nil
 	if fresh || len(r.e.PreChecks) > 0 {
-		snap, err := r.c.Observe(ctx)
+		snap, err := r.observe(ctx)
 		if err != nil {
 			return &PreCheckError{Failures: []error{fmt.Errorf("observe cluster %s: %w", r.p.Cluster, err)}}
 		}
 		if err := r.preChecks(ctx, snap, fresh); err != nil {
 			return err
 		}
+	} else if !r.e.DryRun {
+		// A resume without pre-checks still takes the "before" of the
+		// first step's check; a failure here is not fatal (the guard
+		// observes again before anything disruptive).
+		_, _ = r.observe(ctx)
 	}
 	if r.e.DryRun {
 		for i := range r.rep.Steps {
@@ -335,25 +464,142 @@ func (r *run) do(ctx context.Context) error {
 		for k := i; k < j; k++ {
 			reps = append(reps, &r.rep.Steps[k])
 		}
-		if err := r.group(ctx, steps[i:j], reps); err != nil {
+		ran, err := r.group(ctx, steps[i:j], reps)
+		if err != nil {
 			return err
+		}
+		if ran {
+			if err := r.afterStep(ctx, steps[i:j]); err != nil {
+				return err
+			}
 		}
 		r.lastRun = steps[j-1].ID()
 		i = j
 	}
-	snap, err := r.c.Observe(ctx)
+	snap, err := r.observe(ctx)
 	if err == nil {
 		r.rep.FinalVersions = snap.Versions()
 	}
 	if r.p.Converged != nil {
 		if err != nil {
-			return fmt.Errorf("%w: cannot observe the cluster at the end: %w", ErrNotConverged, err)
+			return &NotConvergedError{Cluster: r.p.Cluster, Target: r.p.Target, Err: fmt.Errorf("cannot observe the cluster at the end: %w", err)}
 		}
 		if cerr := r.p.Converged(snap); cerr != nil {
-			return fmt.Errorf("%w: %w", ErrNotConverged, cerr)
+			return &NotConvergedError{Cluster: r.p.Cluster, Target: r.p.Target, Versions: snap.Versions(), Err: cerr}
 		}
 	}
 	return nil
+}
+
+// active reports whether a member carries traffic in the sense of the
+// check after a step: its role is active, healthy or not (an active member
+// whose peer is rebooting still forwards; the guard, before a disruption,
+// asks for more: active and healthy).
+func active(m MemberState) bool { return m.Role == RoleActive }
+
+// afterStep is the check after every step (or batch) that ran: the
+// executor observes again and stops the run with a *DisruptionError when
+// no member is active, or when a member that was active before the step
+// is not any more although the step did not list it in Disrupts nor
+// declare a failover. Steps that declare whole-cluster downtime are
+// exempt. After a failover the handover gets Executor.SettleTiming to show
+// an active member again. An observation that fails is reported as an
+// event and the check is skipped (the guard observes again before the next
+// disruptive step and refuses if it cannot).
+func (r *run) afterStep(ctx context.Context, steps []Step) error {
+	var declared []string
+	failover := false
+	for _, st := range steps {
+		if downtime(st) {
+			// Exempt, but the next step's check needs a fresh "before".
+			if _, err := r.observe(ctx); err != nil {
+				r.mu.Lock()
+				r.last = nil
+				r.mu.Unlock()
+			}
+			return nil
+		}
+		declared = append(declared, st.Disrupts()...)
+		if f, ok := st.(FailoverDeclarer); ok && f.Failover() {
+			failover = true
+		}
+	}
+	r.mu.Lock()
+	before := r.last
+	r.mu.Unlock()
+	id := steps[0].ID()
+	check := func(after Snapshot) *DisruptionError {
+		derr := &DisruptionError{Step: id, Snapshot: after}
+		if !slices.ContainsFunc(after.Members, active) {
+			derr.NoneForwarding = true
+		}
+		if before != nil && !failover {
+			for _, m := range before.Members {
+				if !active(m) || slices.Contains(declared, m.ID) {
+					continue
+				}
+				if now, ok := after.Member(m.ID); !ok || !active(now) {
+					derr.Undeclared = append(derr.Undeclared, m.ID)
+				}
+			}
+		}
+		if derr.NoneForwarding || len(derr.Undeclared) > 0 {
+			return derr
+		}
+		return nil
+	}
+	var derr *DisruptionError
+	if failover {
+		t := r.e.SettleTiming
+		if t == (Timing{}) {
+			t = DefaultSettleTiming()
+		}
+		err := PollUntil(ctx, "after failover "+id, t, func(ctx context.Context) error {
+			after, err := r.observe(ctx)
+			if err != nil {
+				return err
+			}
+			if derr = check(after); derr != nil {
+				return derr
+			}
+			return nil
+		}, nil)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil // the run loop stops at the next safe point and says where
+		}
+		if derr == nil {
+			r.emit(ctx, Event{Kind: EventCheck, Step: id, Message: "check after the failover skipped: cannot observe the cluster", Err: err.Error()})
+			return nil
+		}
+	} else {
+		after, err := r.observe(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // the run loop stops at the next safe point and says where
+			}
+			r.mu.Lock()
+			r.last = nil
+			r.mu.Unlock()
+			r.emit(ctx, Event{Kind: EventCheck, Step: id, Message: "check after the step skipped: cannot observe the cluster", Err: err.Error()})
+			return nil
+		}
+		if derr = check(after); derr == nil {
+			r.emit(ctx, Event{Kind: EventCheck, Step: id, Message: "after the step: " + strings.Join(after.Forwarding(), ", ") + " forwarding"})
+			return nil
+		}
+	}
+	r.emit(ctx, Event{Kind: EventCheck, Step: id, Message: "stopping: disruption after the step", Err: derr.Error()})
+	for k := range r.rep.Steps {
+		if r.rep.Steps[k].Name == id {
+			if r.rep.Steps[k].Error == "" {
+				r.rep.Steps[k].Error = derr.Error()
+			}
+		}
+	}
+	return derr
 }
 
 func (r *run) stopped(ctx context.Context, before string, cause error) error {
@@ -395,6 +641,11 @@ func (r *run) builtinPreChecks() []PreCheck {
 			return fmt.Errorf("cluster %s: %w", s.Cluster, err)
 		}
 		return nil
+	}}, {Name: "no cluster-wide problems", Check: func(_ context.Context, s Snapshot) error {
+		if len(s.Problems) > 0 {
+			return fmt.Errorf("cluster %s reports: %s", s.Cluster, strings.Join(s.Problems, "; "))
+		}
+		return nil
 	}}}
 	if pc, ok := r.c.(PreChecker); ok {
 		checks = append(checks, PreCheck{Name: "cluster " + r.c.Name(), Check: func(ctx context.Context, _ Snapshot) error { return pc.PreCheck(ctx) }})
@@ -434,7 +685,7 @@ func checkTopology(dc DisruptionChecker, s Snapshot, union []string) error {
 // the state each step finds, so they run for real only.
 func (r *run) dryRunTopology(ctx context.Context) error {
 	dc, _ := r.c.(DisruptionChecker)
-	snap, err := r.c.Observe(ctx)
+	snap, err := r.observe(ctx)
 	if err != nil {
 		return fmt.Errorf("dry run: observe cluster %s: %w", r.p.Cluster, err)
 	}
@@ -502,26 +753,32 @@ func guarded(s Step) bool {
 // a group of one): each is first checked against the journal, then every
 // step still to run is approved, then the guard checks them together (the
 // union of their disrupted members) on a fresh snapshot, then they run.
-func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) error {
+func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) (bool, error) {
 	var todo []int
 	for k, st := range steps {
 		run, err := r.prepare(ctx, st, srs[k])
 		if err != nil {
-			return err
+			return false, err
 		}
 		if run {
 			todo = append(todo, k)
 		}
 	}
 	if len(todo) == 0 {
-		return nil
+		return false, nil
 	}
+	err := r.runGroup(ctx, steps, srs, todo)
+	return true, err
+}
+
+// runGroup approves, guards and runs the steps todo of one group.
+func (r *run) runGroup(ctx context.Context, steps []Step, srs []*StepReport, todo []int) error {
 	if r.e.Approve != nil {
 		for _, k := range todo {
 			if !guarded(steps[k]) {
 				continue
 			}
-			snap, err := r.c.Observe(ctx)
+			snap, err := r.observe(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return r.stopped(ctx, steps[k].ID(), ctx.Err())
@@ -550,7 +807,7 @@ func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) error 
 		return err
 	}
 	if len(todo) == 1 {
-		return r.runOne(ctx, steps[todo[0]], srs[todo[0]])
+		return r.runOne(ctx, steps[todo[0]], srs[todo[0]], run)
 	}
 	errs := make([]error, len(todo))
 	var wg sync.WaitGroup
@@ -558,7 +815,7 @@ func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) error 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[n] = r.runOne(ctx, steps[k], srs[k])
+			errs[n] = r.runOne(ctx, steps[k], srs[k], run)
 		}()
 	}
 	wg.Wait()
@@ -568,8 +825,9 @@ func (r *run) group(ctx context.Context, steps []Step, srs []*StepReport) error 
 // prepare decides from the journal whether st must run: a finished step
 // is skipped; an interrupted one (started, no outcome: the process died)
 // is verified first and skipped when done; one that failed earlier is
-// verified and run again when not done. Interrupted steps that cannot be
-// verified are run again only when idempotent (ErrUnverifiable otherwise).
+// verified and run again when not done. Interrupted or failed steps that
+// cannot verify themselves run again only when idempotent or listed in
+// Executor.Rerun (a *DecisionError, ErrNeedsDecision, otherwise).
 func (r *run) prepare(ctx context.Context, st Step, sr *StepReport) (bool, error) {
 	id := st.ID()
 	r.mu.Lock()
@@ -585,13 +843,17 @@ func (r *run) prepare(ctx context.Context, st Step, sr *StepReport) (bool, error
 	}
 	v, ok := verifiable(st)
 	if !ok {
-		if interrupted && !idempotent(st) {
-			sr.Status = StatusFailed
-			err := &StepError{Step: id, Err: ErrUnverifiable}
-			sr.Error = err.Error()
-			return false, err
+		if idempotent(st) || slices.Contains(r.e.Rerun, id) {
+			return true, nil
 		}
-		return true, nil
+		earlier := "failed"
+		if interrupted {
+			earlier = "was interrupted"
+		}
+		sr.Status = StatusFailed
+		err := &StepError{Step: id, Err: &DecisionError{Step: id, Earlier: earlier}}
+		sr.Error = err.Error()
+		return false, err
 	}
 	done, err := v.Verify(ctx)
 	switch {
@@ -613,9 +875,12 @@ func (r *run) prepare(ctx context.Context, st Step, sr *StepReport) (bool, error
 }
 
 // guard is the availability guard for steps about to run together: on a
-// fresh snapshot, another healthy member must forward after disrupting the
-// union of their members (steps that declare downtime are left out of the
-// union), and every step's own safety precondition must hold. refused is
+// fresh snapshot that describes the cluster's members exactly
+// (CheckSnapshot) and carries no cluster-wide problem (split brain, an
+// unplanned failover), another healthy member must forward after
+// disrupting the union of their members (steps that declare downtime are
+// left out of the union), the cluster's DisruptionChecker must accept the
+// union, and every step's own safety precondition must hold. refused is
 // told which step (index) was refused and why.
 func (r *run) guard(ctx context.Context, steps []Step, refused func(k int, err error)) error {
 	var union []string
@@ -633,7 +898,7 @@ func (r *run) guard(ctx context.Context, steps []Step, refused func(k int, err e
 		return nil
 	}
 	id := steps[0].ID()
-	snap, err := r.c.Observe(ctx)
+	snap, err := r.observe(ctx)
 	if err != nil && ctx.Err() != nil {
 		return r.stopped(ctx, id, ctx.Err())
 	}
@@ -642,6 +907,8 @@ func (r *run) guard(ctx context.Context, steps []Step, refused func(k int, err e
 	switch {
 	case err != nil:
 		reason, cause = "cannot observe the cluster: "+err.Error(), err
+	case len(snap.Problems) > 0:
+		reason = "the cluster reports problems: " + strings.Join(snap.Problems, "; ")
 	case len(union) > 0:
 		if aerr := CheckAvailability(snap, union); aerr != nil {
 			reason = aerr.Error()
@@ -678,12 +945,13 @@ func (r *run) guard(ctx context.Context, steps []Step, refused func(k int, err e
 	return nil
 }
 
-// runOne journals and runs one step, retrying idempotent non-gate steps
-// with backoff; the guard is asked again before every retry. A gate is
+// runOne journals and runs one step of batch (the steps running with it,
+// itself included), retrying idempotent non-gate steps with backoff; the
+// guard is asked again, for the whole batch, before every retry. A gate is
 // polled with events and stops at once on cancellation; any other step's
 // action runs to its end (each vendor action has its own timeouts) and the
 // run stops before the next step.
-func (r *run) runOne(ctx context.Context, st Step, sr *StepReport) error {
+func (r *run) runOne(ctx context.Context, st Step, sr *StepReport, batch []Step) error {
 	id := st.ID()
 	if downtime(st) {
 		r.mu.Lock()
@@ -706,7 +974,10 @@ func (r *run) runOne(ctx context.Context, st Step, sr *StepReport) error {
 	for attempt := 1; ; attempt++ {
 		sr.Attempts = attempt
 		if attempt > 1 {
-			if gerr := r.guard(ctx, []Step{st}, func(int, error) {}); gerr != nil {
+			// The whole running batch is guarded again: its other members
+			// may be down right now, and the cluster's DisruptionChecker
+			// must see them all.
+			if gerr := r.guard(ctx, batch, func(int, error) {}); gerr != nil {
 				err = gerr
 				break
 			}

@@ -11,7 +11,7 @@ import (
 // poll every Interval; the condition must hold continuously for MinHealthy;
 // give up after Deadline (measured from the gate's start).
 type Timing struct {
-	// Interval between polls; > 0.
+	// Interval between polls; > 0 and <= Deadline.
 	Interval time.Duration `json:"interval"`
 	// MinHealthy is how long the condition must hold without a failing
 	// poll in between; 0 means the first healthy poll passes. < Deadline.
@@ -35,6 +35,9 @@ func (t Timing) Validate() error {
 	}
 	if t.Deadline > 0 && t.MinHealthy >= t.Deadline {
 		probs = append(probs, fmt.Sprintf("min healthy %v must be < deadline %v", t.MinHealthy, t.Deadline))
+	}
+	if t.Deadline > 0 && t.Interval > t.Deadline {
+		probs = append(probs, fmt.Sprintf("interval %v must be <= deadline %v", t.Interval, t.Deadline))
 	}
 	if len(probs) > 0 {
 		return &TimingError{Timing: t, Problems: probs}
@@ -90,22 +93,22 @@ func WaitFor(ctx context.Context, c Cluster, g Gate, onPoll func(Poll)) (Snapsho
 // PollUntil is the one poll loop of hitless: it calls check at once and
 // then every t.Interval until check has returned nil continuously for
 // t.MinHealthy. It fails with a *GateError named name (matching
-// ErrGateTimeout, carrying the last failure) once t.Deadline has passed
-// since the start (check's ctx carries that deadline, so a hanging check
-// is cut off too), or at once when check's error matches ErrPermanent;
-// ctx cancellation ends it with ctx's error wrapped. Health gates
-// (WaitFor) and vendor job-status polls (an Aviatrix async upgrade) both
-// use it, so every wait has the same semantics and is testable in a
-// testing/synctest bubble. onPoll, if not nil, sees every poll.
+// ErrGateTimeout, carrying the last failure) at t.Deadline after the
+// start when no poll before it held, or at once when check's error matches ErrPermanent
+// (a *GateError with Permanent set, which does not match ErrGateTimeout);
+// ctx cancellation ends it with ctx's error wrapped. The wait never
+// outlasts the deadline: check's ctx carries it, so a hanging check is cut
+// off at the deadline, and no poll starts after it. Health gates (WaitFor)
+// and vendor job-status polls (an Aviatrix async upgrade) both use it, so
+// every wait has the same semantics and is testable in a testing/synctest
+// bubble. onPoll, if not nil, sees every poll.
 func PollUntil(ctx context.Context, name string, t Timing, check func(ctx context.Context) error, onPoll func(Poll)) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("gate %q: %w", name, err)
 	}
 	start := time.Now()
-	// The deadline also bounds a check that hangs (a device that never
-	// answers a status read).
-	// The last poll, at the deadline, still gets one interval to answer.
-	dctx, cancel := context.WithDeadline(ctx, start.Add(t.Deadline+t.Interval))
+	deadline := start.Add(t.Deadline)
+	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	var (
 		lastErr      error
@@ -131,7 +134,7 @@ func PollUntil(ctx context.Context, name string, t Timing, check func(ctx contex
 			}
 			healthy = false
 			if dctx.Err() != nil && lastErr != nil {
-				lastErr = fmt.Errorf("%w (and the last check did not answer in time: %v)", lastErr, err)
+				lastErr = fmt.Errorf("%w (and the last check did not answer before the deadline: %v)", lastErr, err)
 			} else {
 				lastErr = err
 			}
@@ -146,12 +149,20 @@ func PollUntil(ctx context.Context, name string, t Timing, check func(ctx contex
 				return nil
 			}
 		}
-		if now.Sub(start) >= t.Deadline || dctx.Err() != nil {
+		wait := t.Interval
+		if next := time.Now().Add(t.Interval); !next.Before(deadline) || dctx.Err() != nil {
+			// No poll fits before the deadline: give up at the deadline.
 			if lastErr == nil {
 				lastErr = errors.New("condition did not hold for the minimum healthy time")
 			}
+			timer.Reset(time.Until(deadline))
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("gate %q: %w", name, ctx.Err())
+			case <-timer.C:
+			}
 			return &GateError{Gate: name, Deadline: t.Deadline, Polls: n, Last: lastErr}
 		}
-		timer.Reset(t.Interval)
+		timer.Reset(wait)
 	}
 }

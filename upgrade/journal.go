@@ -76,6 +76,24 @@ type Journal interface {
 	Append(ctx context.Context, r Record) error
 }
 
+// JournalLocker is implemented by journals that one run at a time may
+// hold. The Executor calls Lock before it reads the journal and Unlock when
+// the run ends; Lock fails with an error matching ErrJournalLocked when
+// another run (in this process or another) holds it, and the run then
+// touches nothing.
+type JournalLocker interface {
+	Lock() error
+	Unlock() error
+}
+
+// journalPath returns the file behind j, if it has one, for JournalError.
+func journalPath(j Journal) string {
+	if f, ok := j.(*FileJournal); ok {
+		return f.Path
+	}
+	return ""
+}
+
 // MemoryJournal is an in-memory Journal for tests and for callers that keep
 // their own durable store. The zero value is ready to use.
 type MemoryJournal struct {
@@ -101,14 +119,66 @@ func (j *MemoryJournal) Append(_ context.Context, r Record) error {
 // FileJournal is the default Journal: a JSON-lines file rewritten
 // atomically (write temp file, fsync, rename, fsync directory) on every
 // Append, so a crash leaves either the old or the new content, never a
-// torn file. Mode 0600. Not safe for two processes at once.
+// torn file. Mode 0600.
+//
+// One run at a time: Lock (called by the Executor before it reads the
+// journal, and by Append when the journal is not locked yet) takes an exclusive flock(2) on
+// Path+".lock", held until Unlock. A second FileJournal on the same path,
+// in this process or another, gets a *JournalError matching
+// ErrJournalLocked and reads or writes nothing. On systems without
+// flock, Lock fails with ErrJournalLocked's cause "not supported".
 type FileJournal struct {
 	// Path of the journal file; its directory must exist.
 	Path string
 
 	mu      sync.Mutex
+	lock    *os.File // the held lock file, nil when not locked
 	loaded  bool
 	records []Record
+}
+
+// Lock implements JournalLocker: it takes the exclusive lock on
+// Path+".lock" (created with mode 0600) if this value does not hold it
+// yet. Errors are *JournalError with Op "lock": ErrJournalLocked when
+// another holder has it, or the I/O error.
+func (j *FileJournal) Lock() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.lockLocked()
+}
+
+func (j *FileJournal) lockLocked() error {
+	if j.lock != nil {
+		return nil
+	}
+	f, err := os.OpenFile(j.Path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return &JournalError{Path: j.Path, Op: "lock", Err: err}
+	}
+	if err := flockExclusive(f); err != nil {
+		f.Close()
+		return &JournalError{Path: j.Path, Op: "lock", Err: err}
+	}
+	j.lock = f
+	// Another holder may have written since this value last read.
+	j.loaded, j.records = false, nil
+	return nil
+}
+
+// Unlock implements JournalLocker: it releases the lock (a no-op when not
+// held). The lock file stays; it holds no data.
+func (j *FileJournal) Unlock() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.lock == nil {
+		return nil
+	}
+	err := j.lock.Close() // closing the descriptor releases the flock
+	j.lock = nil
+	if err != nil {
+		return &JournalError{Path: j.Path, Op: "unlock", Err: err}
+	}
+	return nil
 }
 
 // Load implements Journal. A missing file is an empty journal; a file that
@@ -142,9 +212,11 @@ func (j *FileJournal) loadLocked() error {
 	return nil
 }
 
-// DecodeRecords parses JSON-lines journal content. Any undecodable line,
-// or a sequence that is not 1, 2, 3…, is an error matching
-// ErrJournalCorrupt naming the line.
+// DecodeRecords parses JSON-lines journal content: one JSON object per
+// line. Any undecodable line, a line with anything after its object (a
+// second record included), an unknown field, a sequence that is not 1, 2,
+// 3…, or a plan record without one disrupted-members list per step is an
+// error matching ErrJournalCorrupt naming the line.
 func DecodeRecords(data []byte) ([]Record, error) {
 	var recs []Record
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -159,6 +231,9 @@ func DecodeRecords(data []byte) ([]Record, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&r); err != nil {
 			return nil, fmt.Errorf("line %d: %w: %v", n, ErrJournalCorrupt, err)
+		}
+		if rest := strings.TrimSpace(line[dec.InputOffset():]); rest != "" {
+			return nil, fmt.Errorf("line %d: %w: data after the record: %.40q", n, ErrJournalCorrupt, rest)
 		}
 		recs = append(recs, r)
 	}
@@ -182,8 +257,8 @@ func checkRecords(recs []Record) error {
 		return fmt.Errorf("%w: first record is %q, want %q", ErrJournalCorrupt, recs[0].Kind, RecordPlan)
 	}
 	plan := recs[0]
-	if plan.Disrupts != nil && len(plan.Disrupts) != len(plan.Steps) {
-		return fmt.Errorf("%w: plan record lists %d steps but %d disrupt lists", ErrJournalCorrupt, len(plan.Steps), len(plan.Disrupts))
+	if len(plan.Disrupts) != len(plan.Steps) {
+		return fmt.Errorf("%w: plan record lists %d steps but %d disrupted-member lists", ErrJournalCorrupt, len(plan.Steps), len(plan.Disrupts))
 	}
 	for i, r := range recs {
 		if r.Seq != i+1 {
@@ -209,6 +284,9 @@ func checkRecords(recs []Record) error {
 func (j *FileJournal) Append(_ context.Context, r Record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if err := j.lockLocked(); err != nil {
+		return err
+	}
 	if err := j.loadLocked(); err != nil {
 		return err
 	}
@@ -320,11 +398,8 @@ func compatible(hdr *Record, p Plan) error {
 			probs = append(probs, fmt.Sprintf("step %q is not in the journal's plan", id))
 			continue
 		}
-		if hdr.Disrupts != nil {
-			want, have := hdr.Disrupts[i], st.Disrupts()
-			if !slices.Equal(sortedCopy(want), sortedCopy(have)) {
-				probs = append(probs, fmt.Sprintf("step %q disrupts %v, the journal's plan %v", id, have, want))
-			}
+		if want, have := hdr.Disrupts[i], st.Disrupts(); !slices.Equal(sortedCopy(want), sortedCopy(have)) {
+			probs = append(probs, fmt.Sprintf("step %q disrupts %v, the journal's plan %v", id, have, want))
 		}
 	}
 	if len(probs) > 0 {

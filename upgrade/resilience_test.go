@@ -166,7 +166,7 @@ func TestGateDeadlineBoundsAHangingRead(t *testing.T) {
 		_, err := upgrade.WaitFor(t.Context(), c, upgrade.Gate{Name: "g", Timing: upgrade.Timing{Interval: time.Second, Deadline: time.Minute},
 			Check: func(upgrade.Snapshot) error { return nil }}, nil)
 		require.ErrorIs(t, err, upgrade.ErrGateTimeout)
-		assert.Equal(t, time.Minute+time.Second, time.Since(start), "deadline plus the last poll's interval")
+		assert.Equal(t, time.Minute, time.Since(start), "the wait never outlasts its deadline")
 	})
 }
 
@@ -272,7 +272,7 @@ func TestBatchInstallsRunTogether(t *testing.T) {
 			&upgradetest.Member{Name: "c", Version: "1.0", Role: upgrade.RoleStandby, RebootDuration: time.Minute},
 		)
 		snap, _ := c.Observe(t.Context())
-		p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, BatchSize: 2}.Plan(snap, "2.0")
+		p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, Grammar: versionpath.Dotted{}, BatchSize: 2}.Plan(snap, "2.0")
 		require.NoError(t, err)
 		_, err = (&upgrade.Executor{}).Run(t.Context(), c, p)
 		require.NoError(t, err)
@@ -396,7 +396,7 @@ func TestBackupReferenceInReport(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := pair()
 		snap, _ := c.Observe(t.Context())
-		p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, Backup: true}.Plan(snap, "2.0")
+		p, err := upgrade.Rolling{Cluster: c, GateTiming: gate, Grammar: versionpath.Dotted{}, Backup: true}.Plan(snap, "2.0")
 		require.NoError(t, err)
 		rep, err := (&upgrade.Executor{}).Run(t.Context(), c, p)
 		require.NoError(t, err)

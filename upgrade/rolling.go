@@ -32,7 +32,8 @@ func DefaultGateTiming() Timing {
 type Rolling struct {
 	// Cluster is the cluster whose members the steps act on; required.
 	Cluster Cluster
-	// Grammar compares versions; nil compares version strings exactly.
+	// Grammar parses and orders versions; required (without it a plan
+	// could not tell an upgrade from a downgrade).
 	Grammar versionpath.Grammar
 	// GateTiming is the Timing of every health gate; zero means
 	// DefaultGateTiming.
@@ -42,14 +43,24 @@ type Rolling struct {
 	BatchSize int
 	// Backup adds a "backup:<member>" step, before anything is disrupted,
 	// for every member still to upgrade that implements BackerUp (e.g. a
-	// full system backup, clavister.md §5 step 1; Check Point snapshot).
+	// full system backup, a Check Point Gaia snapshot).
 	Backup bool
+	// Rollback makes the plan a rollback: members that run a version above
+	// the target return to it through their Rollbacker capability (the
+	// target is the explicit version to return to), in the same order and
+	// under the same guard, gates and journal as an upgrade: members that
+	// do not forward first, then a failover to a rolled-back member, then
+	// the rest. Step IDs are "rollback:<member>@<target>" and
+	// "wait:<member>@<target>". A member below the target, or one without
+	// the Rollbacker capability that still has to move, refuses the plan.
+	Rollback bool
 }
 
 // Step ID shapes used by Rolling (and reused by vendor planners).
-func installID(member, target string) string { return "install:" + member + "@" + target }
-func waitID(member, target string) string    { return "wait:" + member + "@" + target }
-func failoverID(to string) string            { return "failover:to:" + to }
+func installID(member, target string) string  { return "install:" + member + "@" + target }
+func rollbackID(member, target string) string { return "rollback:" + member + "@" + target }
+func waitID(member, target string) string     { return "wait:" + member + "@" + target }
+func failoverID(to string) string             { return "failover:to:" + to }
 
 // sameVersion reports whether have equals want under g (exact text when g
 // is nil). An unparsable have is an error naming it.
@@ -82,6 +93,9 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 	if target == "" {
 		probs = append(probs, "target version is empty")
 	}
+	if r.Grammar == nil {
+		probs = append(probs, "no version grammar (Rolling.Grammar): a plan without one could not tell an upgrade from a downgrade")
+	}
 	var tv versionpath.Version
 	if r.Grammar != nil && target != "" {
 		v, err := r.Grammar.Parse(target)
@@ -108,7 +122,7 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 			probs = append(probs, fmt.Sprintf("snapshot member %q is not in cluster %s", m.ID, r.Cluster.Name()))
 			continue
 		}
-		at := m.Version == target
+		at := false
 		if r.Grammar != nil && m.Version != "" {
 			v, err := r.Grammar.Parse(m.Version)
 			if err != nil {
@@ -119,9 +133,18 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 				continue
 			}
 			c := v.Compare(tv)
-			if c > 0 {
-				probs = append(probs, fmt.Sprintf("member %s runs %s, ahead of target %s (downgrades are not rolling upgrades)", m.ID, m.Version, target))
+			switch {
+			case c > 0 && !r.Rollback:
+				probs = append(probs, fmt.Sprintf("member %s runs %s, ahead of target %s (downgrades are not rolling upgrades: set Rolling.Rollback to roll back)", m.ID, m.Version, target))
 				continue
+			case c < 0 && r.Rollback:
+				probs = append(probs, fmt.Sprintf("member %s runs %s, below rollback target %s", m.ID, m.Version, target))
+				continue
+			case c != 0 && r.Rollback:
+				if _, ok := members[m.ID].(Rollbacker); !ok {
+					probs = append(probs, fmt.Sprintf("member %s cannot roll back (no Rollbacker capability)", m.ID))
+					continue
+				}
 			}
 			at = c == 0
 		}
@@ -169,8 +192,26 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 		// Placed first, the step keeps the order of the original plan.
 		p.Steps = append(p.Steps, r.waitUpgraded(to, target, timing))
 	}
-	g := r.Grammar
-	p.Converged = func(s Snapshot) error {
+	p.Converged = ConvergedOn(r.Grammar, target)
+	batch := max(r.BatchSize, 1)
+	for i := 0; i < len(pending); i += batch {
+		p.Steps = append(p.Steps, r.installSteps(members, pending[i:min(i+batch, len(pending))], target, timing)...)
+	}
+	if len(active) > 0 {
+		p.Steps = append(p.Steps, r.failoverSteps(to, target, timing)...)
+		for i := 0; i < len(active); i += batch {
+			p.Steps = append(p.Steps, r.installSteps(members, active[i:min(i+batch, len(active))], target, timing)...)
+		}
+	}
+	return p, nil
+}
+
+// ConvergedOn returns the generic end-state check for Plan.Converged:
+// every member runs target (compared with g), is healthy, and some member
+// forwards. The error lists every member that falls short with its
+// version. g must not be nil.
+func ConvergedOn(g versionpath.Grammar, target string) func(s Snapshot) error {
+	return func(s Snapshot) error {
 		var probs []string
 		for _, m := range s.Members {
 			same, err := sameVersion(g, m.Version, target)
@@ -189,17 +230,6 @@ func (r Rolling) Plan(s Snapshot, target string) (Plan, error) {
 		}
 		return nil
 	}
-	batch := max(r.BatchSize, 1)
-	for i := 0; i < len(pending); i += batch {
-		p.Steps = append(p.Steps, r.installSteps(members, pending[i:min(i+batch, len(pending))], target, timing)...)
-	}
-	if len(active) > 0 {
-		p.Steps = append(p.Steps, r.failoverSteps(to, target, timing)...)
-		for i := 0; i < len(active); i += batch {
-			p.Steps = append(p.Steps, r.installSteps(members, active[i:min(i+batch, len(active))], target, timing)...)
-		}
-	}
-	return p, nil
 }
 
 // backupStep takes a member's backup before the upgrade (BackerUp); the
@@ -241,14 +271,20 @@ func (r Rolling) installSteps(members map[string]Member, batch []MemberState, ta
 	var steps []Step
 	for _, bm := range batch {
 		id := bm.ID
+		stepID, desc, verb := installID(id, target), fmt.Sprintf("install %s on %s", target, id), "install"
+		do := func(ctx context.Context) error { return members[id].Install(ctx, target) }
+		if r.Rollback {
+			stepID, desc, verb = rollbackID(id, target), fmt.Sprintf("roll %s back to %s", id, target), "rollback"
+			do = func(ctx context.Context) error { return members[id].(Rollbacker).Rollback(ctx, target) }
+		}
 		steps = append(steps, &Func{
-			StepID:  installID(id, target),
-			Desc:    fmt.Sprintf("install %s on %s", target, id),
+			StepID:  stepID,
+			Desc:    desc,
 			Members: []string{id},
 			Batch:   group,
 			Do: func(ctx context.Context) error {
-				if err := members[id].Install(ctx, target); err != nil {
-					return fmt.Errorf("member %s: %w", id, err)
+				if err := do(ctx); err != nil {
+					return fmt.Errorf("member %s %s: %w", id, verb, err)
 				}
 				return nil
 			},
@@ -274,7 +310,7 @@ func (r Rolling) installSteps(members map[string]Member, batch []MemberState, ta
 					// The install ran (its start is journaled) but did not
 					// take: repeating a disruptive step automatically could
 					// loop, so stop and let an operator decide.
-					return false, fmt.Errorf("%w: install of %s on %s was interrupted and the member came back on %s", ErrUnverifiable, target, id, m.Version)
+					return false, fmt.Errorf("%w: %s of %s on %s was interrupted and the member came back on %s", ErrUnverifiable, verb, target, id, m.Version)
 				}
 				return true, nil
 			},
@@ -348,9 +384,10 @@ func memberUpgraded(g versionpath.Grammar, s Snapshot, id, target string) error 
 func (r Rolling) failoverSteps(to, target string, t Timing) []Step {
 	c, g := r.Cluster, r.Grammar
 	fo := &Func{
-		StepID: failoverID(to),
-		Desc:   fmt.Sprintf("fail over to %s (upgraded)", to),
-		Do:     func(ctx context.Context) error { return c.Failover(ctx, to) },
+		StepID:     failoverID(to),
+		Desc:       fmt.Sprintf("fail over to %s (%s)", to, map[bool]string{false: "upgraded", true: "rolled back"}[r.Rollback]),
+		IsFailover: true,
+		Do:         func(ctx context.Context) error { return c.Failover(ctx, to) },
 		Safe: func(s Snapshot) error {
 			return memberUpgraded(g, s, to, target)
 		},

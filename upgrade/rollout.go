@@ -82,7 +82,8 @@ type Rollout struct {
 	// Approve, if set, is asked before each cluster starts.
 	Approve func(ctx context.Context, t RolloutTarget) error
 	// NewExecutor returns the executor for one target; nil means a plain
-	// Executor. The target's Journal is used when the executor has none.
+	// Executor. The target's Journal is used when the executor has none. A
+	// nil executor fails that cluster with an *InvalidError.
 	NewExecutor func(t RolloutTarget) *Executor
 }
 
@@ -142,6 +143,9 @@ func (r *Rollout) Run(ctx context.Context, targets []RolloutTarget) (*RolloutRep
 			ex := &Executor{Journal: t.Journal}
 			if r.NewExecutor != nil {
 				ex = r.NewExecutor(t)
+				if ex == nil {
+					return &InvalidError{What: "rollout target " + t.Cluster.Name(), Problems: []string{"Rollout.NewExecutor returned nil"}}
+				}
 				if ex.Journal == nil {
 					ex.Journal = t.Journal
 				}

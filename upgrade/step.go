@@ -12,8 +12,8 @@ import (
 //
 // Steps should be idempotent where the device allows it: running a finished
 // step again is a no-op. Optional capabilities are found by type assertion:
-// Verifier, Idempotenter, Reverter, DowntimeDeclarer, SafetyChecker and
-// Gated.
+// Verifier, Idempotenter, DowntimeDeclarer, SafetyChecker, Gated,
+// Grouper and Noter.
 type Step interface {
 	// ID is stable across re-planning (e.g. "install:node1@14.00.11"); the
 	// journal keys on it.
@@ -42,17 +42,24 @@ type Idempotenter interface {
 	Idempotent() bool
 }
 
-// Reverter is implemented by steps that can undo themselves.
-type Reverter interface {
-	Revert(ctx context.Context) error
-}
-
 // DowntimeDeclarer is implemented by steps that knowingly take the whole
 // cluster out of forwarding. Such a step bypasses the guard's availability
 // check (its safety precondition and approval still apply) and is reported
 // as downtime. There is no other way around the guard.
 type DowntimeDeclarer interface {
 	Downtime() bool
+}
+
+// FailoverDeclarer is implemented by steps that move the forwarding role
+// from one member to another (a failover: Check Point clusterXL_admin
+// down, Clavister ha -deactivate, Junos request chassis cluster
+// failover). After such a step the member that forwarded before may stop
+// forwarding without being listed in Disrupts, as long as another member
+// forwards; the executor gives the handover Executor.SettleTiming to
+// complete. Every other step that makes a forwarding member stop must list
+// it in Disrupts, or the run stops with ErrUndeclaredDisruption.
+type FailoverDeclarer interface {
+	Failover() bool
 }
 
 // SafetyChecker is implemented by steps with a precondition beyond "some
@@ -100,10 +107,11 @@ type Func struct {
 	Check func(ctx context.Context) (bool, error)
 	// Safe, when set, is the step's SafetyChecker precondition.
 	Safe func(s Snapshot) error
-	// Undo, when set, is used by Revert.
-	Undo func(ctx context.Context) error
 	// Retryable marks the step idempotent (retried with backoff).
 	Retryable bool
+	// IsFailover declares that the step moves the forwarding role to
+	// another member (see FailoverDeclarer).
+	IsFailover bool
 	// WholeClusterDown declares planned downtime (bypasses the guard's
 	// availability check, not Safe nor approval; reported as downtime).
 	WholeClusterDown bool
@@ -148,19 +156,14 @@ func (f *Func) CheckSafe(s Snapshot) error {
 	return f.Safe(s)
 }
 
-// Revert implements Reverter; without Undo it returns ErrNoAction.
-func (f *Func) Revert(ctx context.Context) error {
-	if f.Undo == nil {
-		return fmt.Errorf("step %q has no revert: %w", f.StepID, ErrNoAction)
-	}
-	return f.Undo(ctx)
-}
-
 // Idempotent implements Idempotenter.
 func (f *Func) Idempotent() bool { return f.Retryable }
 
 // Downtime implements DowntimeDeclarer.
 func (f *Func) Downtime() bool { return f.WholeClusterDown }
+
+// Failover implements FailoverDeclarer.
+func (f *Func) Failover() bool { return f.IsFailover }
 
 // verifiable reports whether the step really can verify itself.
 func verifiable(s Step) (Verifier, bool) {
@@ -219,11 +222,14 @@ type Plan struct {
 	Target string
 	// Steps run in order.
 	Steps []Step
-	// Converged, if set, is the plan's end state: after the last step the
-	// executor observes the cluster and fails with ErrNotConverged when it
-	// returns an error. It catches a journal that claims work the cluster
-	// does not show (Rolling sets it: every member on the target, one
-	// forwarding, all healthy).
+	// Converged is the plan's end state, required when Target is set
+	// (ValidatePlan refuses a plan with a target and no end state): after
+	// the last step, also when every step was already done in the journal,
+	// the executor observes the cluster and fails with a
+	// *NotConvergedError (ErrNotConverged) naming every member and its
+	// version when Converged returns an error. It catches a journal that
+	// claims work the cluster does not show. Rolling sets it (ConvergedOn);
+	// vendor planners set their own; hand-written plans can use ConvergedOn.
 	Converged func(s Snapshot) error
 }
 

@@ -115,8 +115,9 @@ func NewCluster(name string, probeEvery time.Duration, members ...*Member) *Clus
 	return c
 }
 
-// Pair is a shortcut for a two-member cluster "a" (active) and "b"
-// (standby) on version, each with the given reboot duration.
+// Pair is a shortcut for a two-member cluster: "<name>-a" (active) and
+// "<name>-b" (standby), both on version, each with the given reboot
+// duration.
 func Pair(name, version string, reboot time.Duration) *Cluster {
 	return NewCluster(name, time.Second,
 		&Member{Name: name + "-a", Version: version, Role: upgrade.RoleActive, RebootDuration: reboot},
@@ -274,6 +275,12 @@ func (m *Member) Install(ctx context.Context, target string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return m.apply(ctx, target, true)
+}
+
+// apply takes the member down and brings it back on target (Install and
+// Rollback); record says whether to record an "install" call.
+func (m *Member) apply(_ context.Context, target string, record bool) error {
 	c := m.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -281,7 +288,9 @@ func (m *Member) Install(ctx context.Context, target string) error {
 		c.record("install-failed", m.Name, target)
 		return fmt.Errorf("member %s: %w", m.Name, ErrInstallFailed)
 	}
-	c.record("install", m.Name, target)
+	if record {
+		c.record("install", m.Name, target)
+	}
 	if m.down {
 		return fmt.Errorf("member %s: %w", m.Name, ErrUnreachable)
 	}
@@ -315,6 +324,28 @@ func (m *Member) Install(ctx context.Context, target string) error {
 		comeBack()
 	})
 	return nil
+}
+
+// Rollback implements upgrade.Rollbacker: it records a "rollback" call
+// with argument to, then behaves like Install of to (the member goes down
+// and comes back on to after InstallDuration + RebootDuration, or on
+// WrongVersion). It refuses a version that is not below the member's
+// current one, sending nothing.
+func (m *Member) Rollback(ctx context.Context, to string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := m.c
+	c.mu.Lock()
+	cur := m.Version
+	c.mu.Unlock()
+	if to == "" || to == cur {
+		return fmt.Errorf("member %s: rollback to %q: not an earlier version than %s", m.Name, to, cur)
+	}
+	c.mu.Lock()
+	c.record("rollback", m.Name, to)
+	c.mu.Unlock()
+	return m.apply(ctx, to, false)
 }
 
 // Observe implements upgrade.Cluster: a member that cannot be read is
