@@ -290,11 +290,15 @@ func disrupts(p upgrade.Plan) [][]string {
 // A fresh run refuses to start on a cluster that reports cluster-wide
 // problems.
 func TestPreCheckRefusesClusterProblems(t *testing.T) {
-	c := &lyingCluster{Cluster: pair(), mutate: func(s *upgrade.Snapshot) { s.Problems = []string{"unplanned failover at 03:12"} }}
-	p := plan(t, c, "2.0")
-	_, err := (&upgrade.Executor{}).Run(t.Context(), c, p)
-	require.ErrorIs(t, err, upgrade.ErrPreCheck)
-	assert.Contains(t, err.Error(), "unplanned failover")
+	synctest.Test(t, func(t *testing.T) {
+		inner := pair()
+		c := &lyingCluster{Cluster: inner, mutate: func(s *upgrade.Snapshot) { s.Problems = []string{"unplanned failover at 03:12"} }}
+		p := plan(t, c, "2.0")
+		_, err := (&upgrade.Executor{}).Run(t.Context(), c, p)
+		require.ErrorIs(t, err, upgrade.ErrPreCheck)
+		assert.Contains(t, err.Error(), "unplanned failover")
+		assert.Zero(t, inner.CountCalls("install", ""))
+	})
 }
 
 func TestRolloutNilExecutorIsAnError(t *testing.T) {
