@@ -6,8 +6,8 @@ import (
 )
 
 // CheckPoint is the Grammar ("checkpoint") of Check Point release names as
-// printed by `fw ver` and `show version all` (shared/vendors/checkpoint.md
-// §2):
+// printed by `fw ver` and `show version all` (Check Point
+// R81.x and R82 release names):
 //
 //	release = "R" field *( "." field ) with at most one "SP" placed directly
 //	          after any field, e.g. R82, R81.20, R80.20SP, R76SP.10

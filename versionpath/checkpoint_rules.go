@@ -24,7 +24,7 @@ type TakeMinimum struct {
 // DefaultTakeMinimums returns a fresh copy of the built-in table:
 // R81.20 take >= 92 and R81.10 take >= 172 before R82.
 //
-// Source: project requirements (shared/vendors/checkpoint.md §1). These
+// Source: hitless project requirements. These
 // minimums were NOT found in public Check Point material (the "Supported
 // Versions in Multi-Version Cluster" table and the R82 release notes were
 // not reachable); verify them against Check Point's current documentation
@@ -44,7 +44,7 @@ func DefaultTakeMinimums() []TakeMinimum {
 // release, Have the current take or "unknown", Want the required take,
 // Target `to`). Pass DefaultTakeMinimums() or your own table.
 //
-// Source: project requirement, NOT publicly verified (checkpoint.md §1); see
+// Source: project requirement, NOT publicly verified (hitless Check Point requirements); see
 // DefaultTakeMinimums.
 //
 // It returns nil, Violations, or (for a table with malformed or negative
@@ -98,7 +98,7 @@ type MultiStage struct {
 // Scalable Platforms releases R80.20SP and R80.30SP reach R82 only via
 // R81.20.
 //
-// Source: project requirement (shared/vendors/checkpoint.md §1). This path
+// Source: hitless project requirement. This path
 // was NOT found in public Check Point material (no R82 upgrade-path matrix
 // was retrieved); verify it and pass your own table to override it.
 func DefaultMultiStages() []MultiStage {
@@ -163,7 +163,7 @@ func parseStages(table []MultiStage) ([]stage, error) {
 // [R81.20 R82]. Check every hop with CheckTakeMinimum too (R81.20 needs its
 // JHF minimum before R82).
 //
-// Source: project requirement, NOT publicly verified (checkpoint.md §1); see
+// Source: project requirement, NOT publicly verified (hitless Check Point requirements); see
 // DefaultMultiStages.
 //
 // Errors: *PathError with ErrDowngrade (to below from) or ErrNoLevels
@@ -199,7 +199,7 @@ func MultiStagePath(table []MultiStage, from, to Version) ([]Version, error) {
 // PartyRelease, Name `from`, Want the first Via release, Target `next`),
 // one per applicable row.
 //
-// Source: project requirement, NOT publicly verified (checkpoint.md §1); see
+// Source: project requirement, NOT publicly verified (hitless Check Point requirements); see
 // DefaultMultiStages.
 //
 // It returns nil, Violations, or an error wrapping ErrBadTable. nil

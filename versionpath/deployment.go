@@ -26,8 +26,7 @@ type Deployment struct {
 // below the controller are allowed (an upgrade is in progress).
 //
 // Source: Aviatrix selective upgrade, controller first then gateways
-// (Aviatrix Docs HowTos/selective_upgrade.rst, upgrade-overview;
-// shared/vendors/aviatrix.md §2, §6).
+// (Aviatrix Docs HowTos/selective_upgrade.rst, upgrade-overview).
 //
 // It returns nil or Violations with every problem at once: ErrUnknownVersion
 // (controller or a gateway nil), ErrGatewayAhead (one per gateway).
@@ -57,8 +56,8 @@ func CheckDeployment(f Deployment) error {
 //
 // Source: "All gateways must match the controller before the next controller
 // hop" and "the controller ... cannot be rolled back" (Aviatrix Docs
-// HowTos/selective_upgrade.rst, upgrade-overview; shared/vendors/aviatrix.md
-// §2, §6 pre-check 1 and Rollback).
+// HowTos/selective_upgrade.rst, upgrade-overview, pre-check 1 and
+// Rollback).
 //
 // It returns nil or Violations listing every problem at once, controller
 // first, then gateways by name; nil versions are ErrUnknownVersion.
@@ -100,7 +99,7 @@ func CheckControllerHop(f Deployment, next Version) error {
 // Upgrading a gateway already on `to` is a no-op and allowed.
 //
 // Source: Aviatrix Docs HowTos/selective_upgrade.rst step 4
-// (shared/vendors/aviatrix.md §6).
+// (Aviatrix upgrade pre-checks and rollback).
 //
 // It returns nil or Violations: ErrUnknownGateway, ErrUnknownVersion,
 // ErrGatewayAhead (the gateway is already above the controller),
@@ -135,7 +134,7 @@ func CheckGatewayUpgrade(f Deployment, gw string, to Version) error {
 // CheckControllerHop.)
 //
 // Source: Aviatrix Docs HowTos/selective_upgrade.rst, Rollback
-// (shared/vendors/aviatrix.md §6).
+// (Aviatrix upgrade pre-checks and rollback).
 //
 // It returns nil or Violations: ErrUnknownGateway, ErrUnknownVersion,
 // ErrNoPrevious (Deployment.ControllerPrevious is nil), ErrRollbackTarget (to is

@@ -21,7 +21,7 @@
 //     the Aviatrix rules (builds skippable, minors and majors sequential,
 //     latest build of the current minor before leaving it). Source:
 //     Aviatrix Docs HowTos/selective_upgrade.rst and docs.aviatrix.com
-//     upgrade-aviatrix/upgrade-overview (see shared/vendors/aviatrix.md §2, §6).
+//     upgrade-aviatrix/upgrade-overview.
 //     [PathWith] adds [PathRules] the catalog may not show, such as the last
 //     minor of each major (Aviatrix: 6.9 before 7.0, 7.2 before 8.0).
 //   - [MultiStagePath] and [CheckMultiStageHop] apply a table of required
@@ -29,8 +29,8 @@
 //   - [CheckTakeMinimum] applies a table of minimum Jumbo Hotfix takes before a
 //     major upgrade (default: R81.20 take 92, R81.10 take 172 before R82).
 //     The Check Point tables are project requirements that were NOT found in
-//     public Check Point material (shared/vendors/checkpoint.md §1); they are
-//     data returned by functions so users can replace them.
+//     public Check Point material; they are data returned by functions so
+//     users can replace them.
 //
 // # Rule checks
 //

@@ -27,8 +27,7 @@ import (
 // digits, digits before letters, otherwise byte-wise. This is deliberately
 // not SemVer pre-release ordering: use SemVer for that.
 //
-// Versions of this shape come from Aviatrix (Major.Minor.Build,
-// shared/vendors/aviatrix.md §2) and other dotted vendor schemes. Unlike the
+// Versions of this shape come from Aviatrix (Major.Minor.Build) and other dotted vendor schemes. Unlike the
 // Aviatrix Terraform provider's CompareSoftwareVersions, a version without a
 // build is not higher than the same minor with a build.
 type Dotted struct{}

@@ -10,7 +10,7 @@ import (
 var (
 	// ErrDowngrade: the target is lower than the current version. Upgrade
 	// paths only move forward (Aviatrix: "a target can never be lower than
-	// the running version", aviatrix.md §2).
+	// the running version", Aviatrix upgrade overview).
 	ErrDowngrade = errors.New("versionpath: target is behind the current version")
 	// ErrNotInCatalog: the target release is not in the catalog.
 	ErrNotInCatalog = errors.New("versionpath: target not in catalog")
@@ -113,7 +113,7 @@ func levels(v Version) (minorKey, bool) {
 // Path returns the hops that take a controller from `from` to `to` over the
 // releases in c, following the Aviatrix selective-upgrade rules
 // (Aviatrix Docs HowTos/selective_upgrade.rst and docs.aviatrix.com
-// upgrade-aviatrix/upgrade-overview; shared/vendors/aviatrix.md §2 and §6):
+// upgrade-aviatrix/upgrade-overview):
 //
 //   - Builds within a major.minor may be skipped: a target in the current
 //     minor is reached in one hop (6.6.100 -> 6.6.900).
@@ -150,8 +150,7 @@ func Path(c Catalog, from, to Version) ([]Version, error) {
 type PathRules struct {
 	// LastMinor maps a major to its last minor. For Aviatrix it is
 	// {6: 9, 7: 2}, from the documented walk "… → 6.9.latest → 7.0 → … →
-	// 7.2.latest → 8.0" (Aviatrix Docs upgrade-overview;
-	// shared/vendors/aviatrix.md §2). For a major M listed here, a path
+	// 7.2.latest → 8.0" (Aviatrix Docs upgrade-overview). For a major M listed here, a path
 	// leaves M only from minor LastMinor[M] and enters M+1 at its minor 0
 	// (the same walk: 6.9 -> 7.0, 7.2 -> 8.0). Majors not listed are
 	// trusted to the catalog, as Path does.

@@ -11,8 +11,7 @@ import (
 //
 // Ordering is SemVer precedence: a pre-release sorts before its release and
 // build metadata is ignored (1.0.0+a == 1.0.0+b). It fits Aviatrix 8.x
-// version strings such as "8.0.0-1000.2432" (shared/vendors/aviatrix.md §2
-// recommends Masterminds/semver for 8.x).
+// version strings such as "8.0.0-1000.2432"; parsed with Masterminds/semver.
 type SemVer struct{}
 
 // Name returns "semver".
