@@ -2,6 +2,7 @@ package upgradetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 
@@ -16,7 +17,8 @@ type Conformance struct {
 	New func(t *testing.T) upgrade.Cluster
 	// Target is a version every member can be upgraded to. Required.
 	Target string
-	// Grammar compares versions (nil: exact text).
+	// Grammar compares versions; required when Planner is nil (the generic
+	// planner needs one), otherwise nil compares exact text.
 	Grammar versionpath.Grammar
 	// GateTiming bounds every wait in the suite.
 	GateTiming upgrade.Timing
@@ -36,9 +38,14 @@ type Conformance struct {
 
 // TestCluster is the conformance suite every upgrade.Cluster implementation
 // must pass (hitless's fakes, each vendor package against its simulator).
-// It checks identity, observation, cancellation, install on a standby, a
-// failover to the upgraded member, and a full guarded rolling upgrade with
-// the generic planner.
+// It checks identity, observation (one state per member, in the
+// cluster's terms: upgrade.CheckSnapshot, and no cluster-wide problem on a
+// healthy cluster), cancellation, install on a standby, a full guarded
+// rolling upgrade with the planner (whose plan must carry its end-state
+// check and pass the executor's check after every step), and that a
+// journal of a finished run replayed against a fresh cluster still on the
+// old version fails with upgrade.ErrNotConverged without changing any
+// member.
 func TestCluster(t *testing.T, cfg Conformance) {
 	t.Helper()
 	if cfg.New == nil || cfg.Target == "" {
@@ -113,6 +120,12 @@ func TestCluster(t *testing.T, cfg Conformance) {
 		if len(s.Members) != len(c.Members()) {
 			t.Errorf("snapshot has %d members, cluster %d", len(s.Members), len(c.Members()))
 		}
+		if err := upgrade.CheckSnapshot(c, s); err != nil {
+			t.Error(err)
+		}
+		if len(s.Problems) > 0 {
+			t.Errorf("a healthy cluster reports cluster-wide problems: %v", s.Problems)
+		}
 		checkForwarding(t, cfg, s, nil)
 	})
 	run("observe honours a cancelled context", func(t *testing.T, c upgrade.Cluster) {
@@ -176,6 +189,48 @@ func TestCluster(t *testing.T, cfg Conformance) {
 			t.Errorf("re-plan after convergence: %d steps, err %v; want none", len(p2.Steps), err)
 		}
 	})
+	run("a replayed journal does not fake convergence", func(t *testing.T, c upgrade.Cluster) {
+		s := observe(t, c)
+		p, err := planner(c).Plan(s, cfg.Target)
+		if err != nil {
+			t.Fatalf("plan: %v", err)
+		}
+		if p.Converged == nil {
+			t.Fatal("the plan has no end-state check (Plan.Converged)")
+		}
+		// A journal that claims every step of this plan finished.
+		j := &upgrade.MemoryJournal{}
+		recs := []upgrade.Record{{Kind: upgrade.RecordPlan, Cluster: p.Cluster, Target: p.Target, Fingerprint: p.Fingerprint(), Steps: p.StepIDs(), Disrupts: disrupted(p)}}
+		for _, id := range p.StepIDs() {
+			recs = append(recs, upgrade.Record{Kind: upgrade.RecordStart, Step: id}, upgrade.Record{Kind: upgrade.RecordFinish, Step: id})
+		}
+		for i, r := range recs {
+			r.Seq = i + 1
+			if err := j.Append(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, err := (&upgrade.Executor{Journal: j}).Run(t.Context(), c, p)
+		if !errors.Is(err, upgrade.ErrNotConverged) {
+			t.Fatalf("replayed journal on an unchanged cluster: err %v, want ErrNotConverged (ok=%t)", err, rep.OK)
+		}
+		end := observe(t, c)
+		for _, m := range s.Members {
+			if e, _ := end.Member(m.ID); e.Version != m.Version {
+				t.Errorf("member %s changed from %q to %q during a replay", m.ID, m.Version, e.Version)
+			}
+		}
+	})
+}
+
+// disrupted returns, per step of p, the members it disrupts (for a journal
+// plan record).
+func disrupted(p upgrade.Plan) [][]string {
+	d := make([][]string, len(p.Steps))
+	for i, st := range p.Steps {
+		d[i] = append([]string{}, st.Disrupts()...)
+	}
+	return d
 }
 
 // checkForwarding checks the forwarding members of s: exactly one, or for
