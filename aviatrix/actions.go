@@ -11,15 +11,16 @@ import (
 	"strings"
 )
 
-// VersionInfo is the reply of list_version_info (aviatrix.md §3; shape [R],
-// reconstructed from provider code: results.current_version,
+// VersionInfo is the reply of list_version_info (its shape reconstructed
+// from the Terraform provider's goaviatrix/version.go: results.current_version,
 // previous_version, latest_version, kernel_version). Versions are given
 // without the "UserConnect-" prefix when they parse, verbatim otherwise.
 type VersionInfo struct {
 	// Current is the controller's running version.
 	Current string `json:"current_version"`
 	// Previous is the controller's previous version: the only rollback
-	// target for gateways (aviatrix.md §6 Rollback). May be empty.
+	// target for gateways (Aviatrix Docs, "Selective Gateway Upgrade",
+	// rollback). May be empty.
 	Previous string `json:"previous_version,omitempty"`
 	// Latest is the latest build of the current major.minor (asked with
 	// latest_version=true); may be empty.
@@ -91,7 +92,8 @@ func explicitVersion(s string) (Version, error) {
 
 // UpgradePlatform starts the controller-only upgrade to version (selective
 // mode): POST upgrade_platform with async=true, gateway_list="",
-// software_version=version, version=version (aviatrix.md §3, §4). It is a
+// software_version=version, version=version (Terraform provider before
+// v8, goaviatrix/version.go and the controller_config resource). It is a
 // write and is never retried after an ambiguous failure: when
 // WriteOutcomeUnknown(err) holds, the upgrade may have started, so poll
 // PlatformUpgradeStatus to find out (the controller hop step does) rather
@@ -109,7 +111,8 @@ func (c *Client) UpgradePlatform(ctx context.Context, version string) error {
 }
 
 // PlatformStatus is the reply of platform_upgrade_status with
-// platform_only=true (aviatrix.md §3, §4; shape [R], fields [V]:
+// platform_only=true (Terraform provider before v8; the fields are the
+// provider's, their nesting reconstructed from its code:
 // results.is_upgrade_in_progress, results.platform_upgrade.{progmsg, reason,
 // results:{status, msg, reason}}).
 type PlatformStatus struct {
@@ -196,12 +199,13 @@ func checkNames(names []string) error {
 // version, which must be the controller's current version (the planner
 // checks it; the controller enforces it too): POST upgrade_selected_gateway
 // with gateway_list, software_version=version AND version=version (7.1+
-// requires "version": provider issue #1907, fixture
-// upgrade_selected_gateway-error-missing-version-issue1907.txt) and
+// requires "version": Terraform provider issue #1907, where a 7.1
+// controller answered "following parameters are required: gateway_list,
+// version") and
 // async=true. Never "latest" (AVX-44255/45684). A write; never retried
 // after an ambiguous failure. Whether one call accepts several gateways on
-// current controllers is unverified (aviatrix.md §8): the planner sends one
-// gateway per call.
+// current controllers is not documented publicly (the provider sent one
+// per call): the planner sends one gateway per call.
 func (c *Client) UpgradeGateways(ctx context.Context, names []string, version string) error {
 	return c.upgradeSelected(ctx, names, version, "")
 }
@@ -248,8 +252,9 @@ func checkImage(s string) error {
 // softwareVersion on cloudType: get_compatible_image_version with
 // software_version (explicit Major.Minor.Build, sent without the
 // "UserConnect-" prefix) and cloud_type (an integer sent as a string, see
-// CloudType), answering results.image_version (aviatrix.md §3, §6 step 6;
-// provider goaviatrix/version.go GetCompatibleImageVersion [V]). It is a
+// CloudType), answering results.image_version (Aviatrix Docs, "Selective
+// Gateway Upgrade", image upgrades;
+// provider goaviatrix/version.go GetCompatibleImageVersion). It is a
 // read (a form POST, the CID in the body), retried while the controller
 // restarts. Errors: ErrVersion for a malformed softwareVersion
 // or cloudType <= 0 (nothing sent); *APIError for a refusal; ErrProtocol
@@ -260,7 +265,7 @@ func (c *Client) CompatibleImageVersion(ctx context.Context, softwareVersion str
 		return "", err
 	}
 	if cloudType <= 0 {
-		return "", &VersionError{Input: strconv.Itoa(cloudType), Reason: "cloud_type must be a positive integer (aviatrix.md §5)", Err: ErrVersion}
+		return "", &VersionError{Input: strconv.Itoa(cloudType), Reason: "cloud_type must be a positive integer (AWS 1, GCP 4, Azure 8, …)", Err: ErrVersion}
 	}
 	const action = "get_compatible_image_version"
 	env, err := c.call(ctx, action, url.Values{"software_version": {v.String()}, "cloud_type": {strconv.Itoa(cloudType)}}, callOpts{})
@@ -291,9 +296,11 @@ func limit(s string, n int) string {
 // UpgradeGatewayImage starts an image upgrade of the named gateways: POST
 // upgrade_selected_gateway with gateway_list, software_version=version AND
 // version=version (the gateways' current version, which must be the
-// controller's: aviatrix.md §6 step 1; "version" is required on 7.1+,
+// controller's: Aviatrix Docs, "Selective Gateway Upgrade"; "version" is
+// required on 7.1+,
 // issue #1907), image_version=image (from CompatibleImageVersion) and
-// async=true (aviatrix.md §3: the software upgrade, the rollback and the
+// async=true (Terraform provider before v8: the software upgrade, the
+// rollback and the
 // image upgrade all use this one action). An image upgrade replaces the
 // gateway (brief disruption): never send two members of one HA set, and
 // keep concurrency low (AVX-20159/43461/45567); Cluster.PlanImageUpgrade
@@ -308,10 +315,11 @@ func (c *Client) UpgradeGatewayImage(ctx context.Context, names []string, versio
 }
 
 // RollbackGateways rolls the named gateways back to previous, which must
-// be the controller's previous version (aviatrix.md §6 Rollback: gateways
+// be the controller's previous version (Aviatrix Docs, "Selective Gateway
+// Upgrade", rollback: gateways
 // only, only to previous_version): upgrade_selected_gateway with the
 // explicit version in both software_version and version (never the
-// keyword "previous", whose meaning next to "version" is [U] and which
+// keyword "previous", whose meaning next to "version" is undocumented and which
 // would pick whatever the controller considers previous at send time) and
 // async=true. Only gateways roll back, one HA member at a time (the planner
 // and Member.Rollback see to it). A write; never retried after an
@@ -322,7 +330,8 @@ func (c *Client) RollbackGateways(ctx context.Context, names []string, previous 
 }
 
 // GatewayStatus is one entry of list_gateway_upgrade_status results.gw_info
-// (aviatrix.md §3, §4; shape [R]).
+// (shape reconstructed from a CloudN smoke-test script; no public
+// capture).
 type GatewayStatus struct {
 	// Name is the gateway name.
 	Name string `json:"name"`
@@ -361,8 +370,9 @@ func (c *Client) gatewayStatus(ctx context.Context, o callOpts) ([]GatewayStatus
 	return out, nil
 }
 
-// BackupConfig is the reply of get_cloudn_backup_config (aviatrix.md §3;
-// shape [R]): whether the controller backs itself up to a bucket.
+// BackupConfig is the reply of get_cloudn_backup_config (Terraform
+// provider before v8; the shape is reconstructed from its code): whether
+// the controller backs itself up to a bucket.
 type BackupConfig struct {
 	// Enabled is enabled=="yes": backups run (first on enable, then daily).
 	Enabled bool `json:"enabled"`
@@ -382,7 +392,8 @@ type BackupConfig struct {
 }
 
 // BackupConfig calls get_cloudn_backup_config. There is no known
-// "backup now" action (aviatrix.md §6 step 2): the pre-check only verifies
+// "backup now" action (Aviatrix Docs, "Selective Gateway Upgrade", back
+// up first; no such API action is public): the pre-check only verifies
 // that backups are enabled.
 func (c *Client) BackupConfig(ctx context.Context) (BackupConfig, error) {
 	env, err := c.call(ctx, "get_cloudn_backup_config", nil, callOpts{})
@@ -446,8 +457,8 @@ func (c *Client) releases(ctx context.Context, o callOpts) ([]string, error) {
 	return out, nil
 }
 
-// TaskStatus calls check_task_status for request id (aviatrix.md §3, §4
-// generic async): done=true for return:true; done=false, nil while the task
+// TaskStatus calls check_task_status for request id (the Terraform
+// provider's generic async poll before v8): done=true for return:true; done=false, nil while the task
 // runs (return:false with REQUEST_IN_PROGRESS or an empty reason); any
 // other reason is the task's failure, an *APIError.
 func (c *Client) TaskStatus(ctx context.Context, id string) (done bool, err error) {

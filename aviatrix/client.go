@@ -28,11 +28,11 @@ const maxBody = 64 << 20
 // It is safe for concurrent use: one session (CID) is shared, and a rejected
 // session is replaced by one login however many calls saw it.
 //
-// Wire behaviour (aviatrix.md §1):
+// Wire behaviour (Terraform provider before v8, goaviatrix/client.go):
 //   - every action is a form POST to URL+APIPath with "action" and "CID" as
 //     fields, never in the URL, except get_api_token (a GET without CID).
 //     There is no GET mode for reads: the provider's GETs put the CID in
-//     URLs, which land in access logs (aviatrix.md §7 pitfall 8);
+//     URLs, which land in access logs;
 //   - login is get_api_token, then login with header X-Access-Key, falling
 //     back to a plain login when get_api_token answers return:false;
 //   - a rejected session (ErrSessionExpired) triggers one re-login and one
@@ -48,8 +48,9 @@ const maxBody = 64 << 20
 //   - ErrBusy, ErrTLS and ordinary refusals are returned at once.
 //
 // Errors never contain the password, the API token, a CID or a URL. The
-// Client itself prints and logs without them (String, GoString,
-// LogValue); they are held in a type that renders "[REDACTED]".
+// Client itself prints, logs and encodes without them (String, GoString,
+// Format for every fmt verb, LogValue, MarshalJSON); they are held in a
+// type that renders "[REDACTED]".
 type Client struct {
 	cfg      Config // Password cleared: it lives in password
 	password secret
@@ -341,7 +342,7 @@ func (c *Client) retryable(err error, o callOpts) bool {
 // notActed reports whether a failed write provably was not acted on, so
 // that sending it again cannot repeat it: a JSON return:false refusal
 // "Valid action required: login" or "RequestRefused" with HTTP 200 (the API
-// server refused before dispatching; aviatrix.md §1), or an HTTP 503 (the
+// server refused before dispatching), or an HTTP 503 (the
 // proxy had no backend to pass the request to).
 func notActed(err error) bool {
 	var ae *APIError
@@ -408,7 +409,7 @@ func (c *Client) dropSession(cid string) {
 
 // Login logs in now, replacing any current session. The Client logs in by
 // itself on first use and after a rejected session; call Login after a
-// controller upgrade completes (aviatrix.md §1: the old session can be
+// controller upgrade completes (the old session can be
 // invalidated, provider #769). Restarting/transport errors are retried like
 // reads.
 func (c *Client) Login(ctx context.Context) error {

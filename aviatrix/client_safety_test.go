@@ -19,7 +19,6 @@ import (
 
 	"github.com/hitless/hitless/aviatrix"
 	"github.com/hitless/hitless/aviatrix/aviatrixtest"
-	"github.com/hitless/hitless/upgrade"
 )
 
 const html200 = "<html><title>502 Proxy Error</title></html>"
@@ -93,7 +92,7 @@ func TestControllerHopAfterAmbiguousReply(t *testing.T) {
 			fake := aviatrixtest.NewWithPairs("6.5.2721", 1)
 			fake.SetWriteFault("upgrade_platform", tc.fault, 1)
 			_, fleet := open(t, fake)
-			p := upgrade.Plan{Cluster: fleet.Name(), Target: "6.6.5545", Steps: fleet.ControllerHopSteps("6.6.5545")}
+			p := hand(fleet, aviatrix.EndState{Controller: "6.6.5545", Version: "6.6.5545"}, fleet.ControllerHopSteps("6.6.5545")...)
 			rep, err := run(t, fleet, p, nil)
 			ws := fake.WriteCalls()
 			require.Len(t, ws, tc.writes, "fault %d", tc.fault)
@@ -121,7 +120,7 @@ func TestGatewayWriteAfterAmbiguousReply(t *testing.T) {
 		fake := aviatrixtest.NewWithPairs("6.5.2721", 1, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
 		_, fleet := open(t, fake)
 		fake.SetWriteFault("upgrade_selected_gateway", aviatrixtest.FaultHTMLAfterAct, 1)
-		p := upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-001-hagw")}
+		p := hand(fleet, aviatrix.EndState{Version: "6.5.2721", Gateways: []string{"spoke-001-hagw"}}, fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-001-hagw")...)
 		_, err := run(t, fleet, p, nil)
 		require.ErrorIs(t, err, aviatrix.ErrRestarting)
 		assert.True(t, aviatrix.WriteOutcomeUnknown(err))
@@ -129,7 +128,7 @@ func TestGatewayWriteAfterAmbiguousReply(t *testing.T) {
 
 		<-time.After(5 * time.Minute) // the write the fake acted on completes
 		fake.SetWriteFault("upgrade_selected_gateway", aviatrixtest.Fault503, 1)
-		p = upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: fleet.GatewayBatchSteps("6.5.2721", 2, "spoke-001")}
+		p = hand(fleet, aviatrix.EndState{Version: "6.5.2721", Gateways: []string{"spoke-001"}}, fleet.GatewayBatchSteps("6.5.2721", 2, "spoke-001")...)
 		rep, err := run(t, fleet, p, nil)
 		require.NoError(t, err, rep.Markdown())
 		ws := fake.WriteCalls()
@@ -239,9 +238,8 @@ func TestClientPrintsNoSecrets(t *testing.T) {
 	var text, js bytes.Buffer
 	slog.New(slog.NewTextHandler(&text, nil)).Info("x", "client", c)
 	slog.New(slog.NewJSONHandler(&js, nil)).Info("x", "client", c, "holder", struct{ C *aviatrix.Client }{c})
-	cfgJSON, err := json.Marshal(aviatrix.Config{URL: "https://ctl.test", Username: "admin", Password: "pw-SECRET"})
+	cfgJSON, err := json.Marshal(aviatrix.Config{URL: "https://127.0.0.1", Username: "admin", Password: "pw-SECRET"})
 	require.NoError(t, err)
-	//lint:ignore S1025 the %s verb is under test
 	pct := fmt.Sprintf("%s", c)
 	outs := map[string]string{
 		"%v": fmt.Sprintf("%v", c), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c), "%s": pct,
@@ -258,4 +256,106 @@ func TestClientPrintsNoSecrets(t *testing.T) {
 	}
 	assert.Contains(t, text.String(), "client.username=admin client.logged_in=true")
 	assert.Contains(t, js.String(), `"logged_in":true`)
+}
+
+// No verb, no JSON encoding and no slog handler shows a secret (the
+// password, the API token, a CID) of any type of the package that holds
+// one: Config, Client, Envelope and Cluster, as values, pointers and
+// inside a caller's struct.
+func TestNoFormatLeaksSecrets(t *testing.T) {
+	const password, token, cid = "pw-SECRET", "t0k3n", "c1d-SECRET"
+	s := &scripted{n: map[string]int{}, script: []func(http.ResponseWriter){jsonReply(vinfo), jsonReply(`{"return":true,"results":[]}`), jsonReply(`{"return":true,"results":{"gw_info":[]}}`)}}
+	c := scriptedClient(t, s)
+	fleet, err := aviatrix.Open(t.Context(), c, aviatrix.ClusterOptions{Name: "avx"})
+	require.NoError(t, err)
+	require.Equal(t, 1, c.Logins(), "logged in: the client holds the token and the CID")
+	cfg := aviatrix.Config{URL: "https://127.0.0.1", Username: "admin", Password: password}
+	env, err := aviatrix.DecodeEnvelope("login", 200, []byte(`{"return":true,"CID":"`+cid+`"}`))
+	require.NoError(t, err)
+	tok, err := aviatrix.DecodeEnvelope("get_api_token", 200, []byte(`{"return":true,"results":{"api_token":"`+token+`"}}`))
+	require.NoError(t, err)
+	values := map[string]any{
+		"Config": cfg, "*Config": &cfg, "*Client": c, "Envelope": *env, "*Envelope": env, "token Envelope": *tok, "*Cluster": fleet,
+		"holder": struct {
+			Cfg aviatrix.Config
+			C   *aviatrix.Client
+			E   aviatrix.Envelope
+			F   *aviatrix.Cluster
+		}{cfg, c, *env, fleet},
+	}
+	for name, v := range values {
+		var outs []string
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%t", "%x", "%X"} {
+			outs = append(outs, verb+": "+fmt.Sprintf(verb, v))
+		}
+		js, err := json.Marshal(v)
+		require.NoError(t, err, name)
+		outs = append(outs, "json: "+string(js))
+		var text, jsl bytes.Buffer
+		slog.New(slog.NewTextHandler(&text, nil)).Info("x", "v", v)
+		slog.New(slog.NewJSONHandler(&jsl, nil)).Info("x", "v", v)
+		outs = append(outs, "slog text: "+text.String(), "slog json: "+jsl.String())
+		for _, out := range outs {
+			for _, secret := range []string{password, token, cid} {
+				assert.NotContains(t, out, secret, "%s %s", name, out)
+			}
+			for _, hex := range []string{fmt.Sprintf("%x", password), fmt.Sprintf("%X", password), fmt.Sprintf("%x", cid), fmt.Sprintf("%x", token)} {
+				assert.NotContains(t, out, hex, "%s: hex-encoded secret in %s", name, out)
+			}
+		}
+	}
+	// The redacted renderings still say what the value is.
+	d, tv := "%d", "%t" // verbs that do not fit the types: fmt still goes through Format
+	assert.Equal(t, `aviatrix.Config{URL:"https://127.0.0.1" APIPath:"/v2/api" Username:"admin" Password:[REDACTED]}`, fmt.Sprintf(d, cfg))
+	assert.Contains(t, fmt.Sprintf(tv, c), "Session:[REDACTED]")
+	js, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"url":"https://127.0.0.1","api_path":"/v2/api","username":"admin","password":"[REDACTED]"}`, string(js))
+}
+
+// The in-memory test transports serve loopback URLs only: a request to
+// any other host is refused with an error (never a panic) before the
+// handler sees it, so a test transport can never stand in for a real,
+// verified connection to a production controller; Config.Validate refuses
+// the combination up front.
+func TestTestTransportServesLoopbackOnly(t *testing.T) {
+	fake := aviatrixtest.NewWithPairs("6.5.2721", 1)
+	served := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served++
+		fake.ServeHTTP(w, r)
+	})
+	for _, rt := range []http.RoundTripper{aviatrixtest.HandlerTransport(h), fake.Transport()} {
+		hc := &http.Client{Transport: rt}
+		for _, u := range []string{"https://controller.example.com/v2/api", "https://10.0.0.1/v2/api", "https://localhost.example.com/v2/api",
+			"https://127.0.0.1.nip.io/v2/api", "https://[::2]/v2/api", "https://192.168.1.1:443/v2/api", "https://ctl/v2/api"} {
+			before := served
+			resp, err := hc.Post(u, "application/x-www-form-urlencoded", nil)
+			if resp != nil {
+				_ = resp.Body.Close()
+			}
+			require.ErrorIs(t, err, aviatrixtest.ErrNotLoopback, u)
+			assert.Equal(t, before, served, "%s: the handler saw nothing", u)
+		}
+		// A loopback URL with another Host header is refused too.
+		req, err := http.NewRequest(http.MethodPost, "https://127.0.0.1/v2/api", nil)
+		require.NoError(t, err)
+		req.Host = "controller.example.com"
+		_, err = rt.RoundTrip(req)
+		require.ErrorIs(t, err, aviatrixtest.ErrNotLoopback)
+		for _, u := range []string{"https://127.0.0.1/v2/api", "https://localhost:8443/v2/api", "https://[::1]/v2/api", "https://LOCALHOST/v2/api", aviatrixtest.InMemoryURL + "/v2/api"} {
+			resp, err := hc.Post(u, "application/x-www-form-urlencoded", nil)
+			require.NoError(t, err, u)
+			_ = resp.Body.Close()
+		}
+	}
+	assert.NotZero(t, served)
+
+	cfg := aviatrix.Config{URL: "https://ctl.example.com", Username: "admin", Password: "pw", Transport: aviatrixtest.HandlerTransport(h)}
+	require.ErrorIs(t, cfg.Validate(), aviatrix.ErrConfig)
+	assert.ErrorContains(t, cfg.Validate(), "in-memory test transport")
+	_, err := aviatrix.NewClient(cfg)
+	require.ErrorIs(t, err, aviatrix.ErrConfig)
+	cfg.URL = "https://127.0.0.1"
+	require.NoError(t, cfg.Validate())
 }

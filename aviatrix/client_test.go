@@ -205,7 +205,7 @@ func htmlReply(status int, body string) func(http.ResponseWriter) {
 }
 
 func scriptedClient(t *testing.T, h http.Handler) *aviatrix.Client {
-	return newClient(t, aviatrix.Config{URL: "https://ctl.test", Username: "admin", Password: "pw-SECRET",
+	return newClient(t, aviatrix.Config{URL: "https://127.0.0.1", Username: "admin", Password: "pw-SECRET",
 		Transport: aviatrixtest.HandlerTransport(h)})
 }
 
@@ -240,7 +240,7 @@ func TestRestartingBoundedByContext(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Contains(t, err.Error(), "502 Proxy Error")
 		s2 := &scripted{n: map[string]int{}, script: []func(http.ResponseWriter){htmlReply(502, "<html>502 Proxy Error</html>")}}
-		c2 := newClient(t, aviatrix.Config{URL: "https://ctl.test", Username: "a", Password: "p", RetryFor: 10 * time.Minute,
+		c2 := newClient(t, aviatrix.Config{URL: "https://127.0.0.1", Username: "a", Password: "p", RetryFor: 10 * time.Minute,
 			Transport: aviatrixtest.HandlerTransport(s2)})
 		_, err = c2.VersionInfo(t.Context())
 		require.ErrorIs(t, err, aviatrix.ErrRestarting)
@@ -295,7 +295,7 @@ func (d *dropping) ServeHTTP(http.ResponseWriter, *http.Request) {
 func TestTransportErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d := &dropping{}
-		c := newClient(t, aviatrix.Config{URL: "https://ctl.test", Username: "a", Password: "p", RetryFor: time.Minute, Transport: aviatrixtest.HandlerTransport(d)})
+		c := newClient(t, aviatrix.Config{URL: "https://127.0.0.1", Username: "a", Password: "p", RetryFor: time.Minute, Transport: aviatrixtest.HandlerTransport(d)})
 		_, err := c.VersionInfo(t.Context())
 		require.ErrorIs(t, err, aviatrix.ErrTransport)
 		assert.Greater(t, d.n, 3, "reads (and the login) retried")

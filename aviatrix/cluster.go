@@ -40,7 +40,8 @@ type Waits struct {
 	Verify upgrade.Timing `json:"verify"`
 }
 
-// DefaultWaits returns the documented waits (aviatrix.md §4).
+// DefaultWaits returns the documented waits (the Terraform provider's
+// controller upgrade polling before v8; AVX-38080 for gateways).
 func DefaultWaits() Waits {
 	return Waits{
 		ControllerSettle: 90 * time.Second, ControllerPoll: 10 * time.Second, ControllerDeadline: 30 * time.Minute,
@@ -90,7 +91,7 @@ type ClusterOptions struct {
 //
 // The topology (which gateways exist and which HA set each belongs to) is
 // read once, by Open or given to NewCluster; Observe re-reads states and
-// versions. Re-open the fleet after adding or removing gateways.
+// versions. Re-open the Cluster after adding or removing gateways.
 type Cluster struct {
 	c      *Client
 	name   string
@@ -178,7 +179,7 @@ func (f *Cluster) Name() string { return f.name }
 // name.
 func (f *Cluster) Members() []upgrade.Member { return slices.Clone(f.members) }
 
-// Inventory returns a copy of the inventory the fleet was built from.
+// Inventory returns a copy of the inventory the Cluster was built from.
 func (f *Cluster) Inventory() Inventory {
 	return Inventory{Controller: f.inv.Controller, Gateways: slices.Clone(f.inv.Gateways), Releases: slices.Clone(f.inv.Releases)}
 }
@@ -205,12 +206,12 @@ func (f *Cluster) member(s upgrade.Snapshot, id string) (upgrade.MemberState, bo
 	return s.Member(id)
 }
 
-// Client returns the fleet's client (nil for a planning-only fleet).
+// Client returns the Cluster's client (nil for a planning-only Cluster).
 func (f *Cluster) Client() *Client { return f.c }
 
 func (f *Cluster) needClient() error {
 	if f.c == nil {
-		return fmt.Errorf("%w: fleet %s has no client (planning only)", ErrNotSupported, f.name)
+		return fmt.Errorf("%w: cluster %s has no client (planning only)", ErrNotSupported, f.name)
 	}
 	return nil
 }
@@ -229,6 +230,8 @@ func upgradeRunning(us string) bool {
 // member state (fail closed: anything unrecognised is RoleUnknown,
 // unhealthy):
 //
+//	any Gateway.Problems           unknown, unhealthy (duplicate or
+//	                               missing reply entries)
 //	up + ("" | complete)           active, healthy (ActiveMesh: both
 //	                               members forward); standby for the HA
 //	                               member of an active-standby pair
@@ -252,6 +255,11 @@ func GatewayState(g Gateway, standby bool) upgrade.MemberState {
 		ms.Raw += rawImage + img
 	}
 	switch {
+	case len(g.Problems) > 0:
+		// The controller's replies about it are faulty (duplicate or
+		// missing entries): nothing read for it can be trusted.
+		ms.Role = upgrade.RoleUnknown
+		ms.Problems = append(ms.Problems, g.Problems...)
 	case upgradeRunning(us):
 		ms.Role = upgrade.RoleDown
 		ms.Problems = append(ms.Problems, "upgrade in progress ("+us+")")
@@ -310,9 +318,16 @@ func (f *Cluster) standby(name string) bool {
 // Observe implements upgrade.Cluster with three reads: list_version_info,
 // list_vpcs_summary and list_gateway_upgrade_status. The controller is a
 // healthy, non-forwarding member (RoleStandby: it never carries data
-// traffic). A gateway missing from the reply is RoleUnknown. Observe fails
-// only when the controller cannot be read (e.g. while it restarts): without
-// it no gateway state is known.
+// traffic). The snapshot has exactly one state per member, in Members
+// order, whatever the replies hold. A gateway missing from either reply,
+// or listed in one more than once, is RoleUnknown and unhealthy with a
+// problem naming the fault (see Gateway.Problems): duplicate entries may
+// contradict each other, so none is believed. Snapshot.Problems holds only
+// cluster-wide problems: gateways the controller reports that the Cluster
+// does not know (re-open it); a gateway's transitional state during its
+// upgrade stays in its own MemberState. Observe fails only when the
+// controller cannot be read (e.g. while it restarts): without it no
+// gateway state is known.
 func (f *Cluster) Observe(ctx context.Context) (upgrade.Snapshot, error) {
 	if err := f.needClient(); err != nil {
 		return upgrade.Snapshot{}, err
@@ -338,13 +353,18 @@ func (f *Cluster) read(ctx context.Context, o callOpts) (VersionInfo, map[string
 	if err != nil {
 		return VersionInfo{}, nil, err
 	}
-	mergeStatus(list, sts)
+	unlisted := mergeStatus(list, sts)
 	f.mu.Lock()
 	f.lastInfo = info
 	f.mu.Unlock()
-	gws := make(map[string]Gateway, len(list))
+	gws := make(map[string]Gateway, len(list)+len(unlisted))
 	for _, g := range list {
-		gws[g.Name] = g
+		gws[g.Name] = g // a duplicate's copies all carry its Problems
+	}
+	// A gateway only the status list reports: known to the controller,
+	// but its summary entry (version, state) is missing.
+	for _, n := range unlisted {
+		gws[n] = Gateway{Name: n, Problems: []string{"not in list_vpcs_summary"}}
 	}
 	return info, gws, nil
 }
@@ -360,6 +380,9 @@ func (f *Cluster) snapshot(info VersionInfo, gws map[string]Gateway) upgrade.Sna
 		}
 		s.Members = append(s.Members, GatewayState(g, f.standby(g.Name)))
 	}
+	// Cluster-wide problems only: gateways the controller has (in either
+	// reply) that this Cluster does not know. A gateway's own state,
+	// transitional or faulty, stays in its MemberState.
 	var extra []string
 	for n := range gws {
 		if _, ok := f.gwIdx[n]; !ok {
@@ -368,7 +391,7 @@ func (f *Cluster) snapshot(info VersionInfo, gws map[string]Gateway) upgrade.Sna
 	}
 	if len(extra) > 0 {
 		slices.Sort(extra)
-		s.Problems = append(s.Problems, "gateways not in the fleet's inventory (re-open the fleet): "+strings.Join(extra, ", "))
+		s.Problems = append(s.Problems, fmt.Sprintf("gateways on the controller that are not in cluster %s (re-open the cluster): %s", f.name, listNames(extra)))
 	}
 	return s
 }
@@ -382,7 +405,8 @@ func (f *Cluster) Failover(context.Context, string) error {
 }
 
 // PreCheck implements upgrade.PreChecker with the documented pre-checks
-// that the API can verify (aviatrix.md §6 step 1-2), all reported at once:
+// that the API can verify (Aviatrix Docs, "Selective Gateway Upgrade",
+// pre-checks and backup), all reported at once:
 // the controller is reachable; the backup config is enabled
 // (get_cloudn_backup_config); every gateway is up with no upgrade running
 // or failed; every version parses, none is 8.x, and no gateway runs ahead
@@ -488,7 +512,8 @@ func (f *Cluster) deployment(s upgrade.Snapshot, only []string) (versionpath.Dep
 // duplicates count once) touch, exactly one member is disrupted and every
 // other member is observed healthy and active (or standby, in an
 // active-standby pair): at most one member of a set is ever down
-// (aviatrix.md §6 step 4: "Never put both members of an ActiveMesh pair or
+// (Aviatrix Docs, "Selective Gateway Upgrade": "Never put both members of
+// an ActiveMesh pair or
 // group in the same batch"). A member already down, unhealthy or not
 // observed counts as disrupted: in a group of three with one member down,
 // disrupting a second one is refused although the third would still
@@ -507,7 +532,7 @@ func (f *Cluster) CheckPairs(s upgrade.Snapshot, names []string) error {
 		}
 		i, ok := f.setOf[n]
 		if !ok {
-			probs = append(probs, fmt.Sprintf("gateway %s is not in fleet %s", n, f.name))
+			probs = append(probs, fmt.Sprintf("gateway %s is not in cluster %s", n, f.name))
 			continue
 		}
 		disrupted[n] = true
@@ -632,7 +657,7 @@ func (m *gatewayMember) Status(ctx context.Context) (upgrade.MemberState, error)
 
 // Install implements upgrade.Member: upgrade_selected_gateway for this
 // gateway (Client.UpgradeGateways). As defence in depth (a Member can be
-// driven without the executor's guard) it first observes the fleet and
+// driven without the executor's guard) it first observes the cluster and
 // refuses, sending nothing: when its HA peer(s) would not keep the set
 // forwarding, or it has none (*PairError, ErrPairUnsafe); when target is
 // not the controller's current version, the gateway is ahead of the
@@ -661,44 +686,83 @@ func (m *gatewayMember) Install(ctx context.Context, target string) error {
 	return f.c.UpgradeGateways(ctx, only, tv.String())
 }
 
-// Rollback implements upgrade.RollbackMember: back to the controller's
-// previous version, sent explicitly (Client.RollbackGateways). Like
-// Install it observes the fleet first and refuses, sending nothing: when
-// its HA peer(s) would not keep the set forwarding (*PairError,
-// ErrPairUnsafe); when the controller reports no previous version
-// (versionpath.ErrNoPrevious); when the gateway is not above the previous
-// version (versionpath.ErrNotRollback: nothing to roll back).
-func (m *gatewayMember) Rollback(ctx context.Context) error {
+// Rollback implements upgrade.Rollbacker: the gateway back to version
+// to, which must be the controller's previous version (the only rollback
+// target Aviatrix documents for a gateway; Aviatrix Docs, "Selective
+// Gateway Upgrade"), sent explicitly in software_version and version
+// (Client.RollbackGateways), never the keyword "previous". It returns once
+// the controller accepted the request; the gateway is down while it is
+// replaced, so wait for it with a gate (PlanRollback's steps do).
+//
+// Before sending anything it checks that to is an explicit
+// Major.Minor.Build (*VersionError, ErrVersion), observes the cluster and
+// refuses, with an error naming the gateway and to: when the controller
+// reports no previous version (versionpath.ErrNoPrevious); when to is not
+// the controller's previous version (a *versionpath.Violation of kind
+// versionpath.ErrRollbackTarget, whose Want is the previous version); when
+// its HA peer(s) would not keep its set forwarding, or it has none
+// (*PairError, ErrPairUnsafe), unless the step calling it declared the
+// outage (a PlanRollback step with RollbackRequest.AllowOutage); when the
+// gateway is not above to (versionpath.ErrNotRollback: nothing to roll
+// back).
+func (m *gatewayMember) Rollback(ctx context.Context, to string) error {
 	f := m.f
 	if err := f.needClient(); err != nil {
 		return err
 	}
+	tv, err := explicitVersion(to)
+	if err != nil {
+		return fmt.Errorf("gateway %s rollback to %q: %w", m.name, limit(to, 64), err)
+	}
 	s, err := f.Observe(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("gateway %s rollback to %s: %w", m.name, tv, err)
 	}
 	f.mu.Lock()
 	prev := f.lastInfo.Previous
 	f.mu.Unlock()
+	st, _ := f.member(s, m.name)
+	fail := func(err error) error { return fmt.Errorf("gateway %s rollback to %s: %w", m.name, tv, err) }
 	if prev == "" {
-		return fmt.Errorf("gateway %s rollback: %w", m.name, versionpath.ErrNoPrevious)
+		return fail(versionpath.Violations{{Rule: versionpath.RuleControllerFirst, Kind: versionpath.ErrNoPrevious,
+			Party: versionpath.PartyGateway, Name: m.name, Have: st.Version, Target: tv.String()}})
 	}
-	pv, err := explicitVersion(prev)
-	if err != nil {
-		return fmt.Errorf("gateway %s rollback: controller previous version: %w", m.name, err)
+	if !sameVersion(prev, tv.String()) {
+		return fail(versionpath.Violations{{Rule: versionpath.RuleControllerFirst, Kind: versionpath.ErrRollbackTarget,
+			Party: versionpath.PartyGateway, Name: m.name, Have: st.Version, Want: canonical(prev), Target: tv.String()}})
 	}
 	only := []string{m.name}
-	if err := f.CheckPairs(s, only); err != nil {
-		return fmt.Errorf("gateway %s rollback: %w", m.name, err)
+	if !outageDeclared(ctx, m.name) {
+		if err := f.CheckPairs(s, only); err != nil {
+			return fail(err)
+		}
 	}
-	if err := f.checkGatewayVersions(s, opRollback, pv, only); err != nil {
-		return fmt.Errorf("gateway %s rollback: %w", m.name, err)
+	if err := f.checkGatewayVersions(s, opRollback, tv, only); err != nil {
+		return fail(err)
 	}
-	if st, _ := s.Member(m.name); !newerThan(st.Version, pv) {
-		return fmt.Errorf("gateway %s rollback: %w", m.name, versionpath.Violations{{Rule: versionpath.RuleControllerFirst,
-			Kind: versionpath.ErrNotRollback, Party: versionpath.PartyGateway, Name: m.name, Have: st.Version, Want: "> " + pv.String(), Target: pv.String()}})
+	if !newerThan(st.Version, tv) {
+		return fail(versionpath.Violations{{Rule: versionpath.RuleControllerFirst,
+			Kind: versionpath.ErrNotRollback, Party: versionpath.PartyGateway, Name: m.name, Have: st.Version, Want: "> " + tv.String(), Target: tv.String()}})
 	}
-	return f.c.RollbackGateways(ctx, only, pv.String())
+	return f.c.RollbackGateways(ctx, only, tv.String())
+}
+
+// outageKey is the context key of a declared outage (withOutage).
+type outageKey struct{}
+
+// withOutage returns ctx marked with the declared outage of gateway name:
+// a step that declares downtime (upgrade.DowntimeDeclarer, AllowOutage)
+// calls the gateway's Rollback with it, which then waives its HA-peer
+// check for that gateway only. The key is unexported, so only this
+// package's steps can set it.
+func withOutage(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, outageKey{}, name)
+}
+
+// outageDeclared reports whether ctx carries the declared outage of name.
+func outageDeclared(ctx context.Context, name string) bool {
+	n, ok := ctx.Value(outageKey{}).(string)
+	return ok && n == name
 }
 
 // newerThan reports whether version text a parses and is above v.

@@ -66,10 +66,11 @@ func TestFleetClusterContract(t *testing.T) {
 			}}, nil)
 		require.NoError(t, err)
 
-		// RollbackMember: back to the controller's previous version.
-		rb, ok := hagw.(upgrade.RollbackMember)
+		// upgrade.Rollbacker: back to the controller's previous version,
+		// named explicitly.
+		rb, ok := hagw.(upgrade.Rollbacker)
 		require.True(t, ok)
-		require.NoError(t, rb.Rollback(t.Context()))
+		require.NoError(t, rb.Rollback(t.Context(), "6.6.5224"))
 		<-time.After(5 * time.Minute)
 		assert.Equal(t, "6.6.5224", fake.GatewayVersion("spoke-001-hagw"))
 		assert.Equal(t, 0, fake.ProbeSummary().LostTicks)

@@ -13,7 +13,7 @@ import (
 	"github.com/hitless/hitless/aviatrix/internal/memtransport"
 )
 
-// DefaultAPIPath is the controller API endpoint (aviatrix.md §1: "/v2/api";
+// DefaultAPIPath is the controller API endpoint ("/v2/api";
 // it was "/v1/api" until provider PR #1473, 2022-11, so old controllers need
 // Config.APIPath "/v1/api").
 const DefaultAPIPath = "/v2/api"
@@ -21,7 +21,8 @@ const DefaultAPIPath = "/v2/api"
 // DefaultReleaseListAction is the action Client.Releases sends to list the
 // releases a controller can upgrade to. It is a hitless convention, NOT a
 // documented Aviatrix action: the API field behind the UI's "Release
-// Versions" hint was not found publicly (aviatrix.md §2, §8 [U]). The fake
+// Versions" hint is not in the Terraform provider nor in Aviatrix Docs. The
+// fake
 // controller in aviatrixtest answers it. Against a real controller, either
 // set Config.ReleaseListAction to the action captured on a lab controller or
 // give the catalog yourself (UpgradeRequest.Catalog).
@@ -47,7 +48,8 @@ const (
 var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 // Config configures a Client. Secrets live only here and in the Client;
-// String and LogValue never show them.
+// no rendering shows the password: String and GoString, Format (every fmt
+// verb, %d and %x included), LogValue and MarshalJSON all redact it.
 type Config struct {
 	// URL is the controller's base URL, "https://<controller>" (no path,
 	// query or user info). Only https is accepted.
@@ -81,8 +83,10 @@ type Config struct {
 	//     cloned. A nil *http.Transport is refused.
 	//   - an in-memory transport of package aviatrixtest (Fake.Transport,
 	//     aviatrixtest.HandlerTransport): it never opens a connection, so
-	//     there is no certificate to verify. For tests; CACertFile/RootCAs
-	//     are refused with it.
+	//     there is no certificate to verify. For tests only: URL must be a
+	//     loopback one (host 127.0.0.1, ::1 or localhost; the transport
+	//     itself refuses any other host), and CACertFile/RootCAs are
+	//     refused with it.
 	// Any other http.RoundTripper (e.g. a wrapper around an *http.Transport
 	// that skips verification) is refused: hitless cannot tell whether it
 	// verifies the controller's certificate. nil (the default) means a
@@ -198,13 +202,17 @@ func (c Config) transportProblems() []string {
 	case nil:
 		return nil
 	case *memtransport.Transport:
+		var probs []string
 		switch {
 		case t == nil || t.Handler == nil:
-			return []string{"Transport is an in-memory transport without a handler"}
+			probs = append(probs, "Transport is an in-memory transport without a handler")
 		case ownCA:
-			return []string{"an in-memory Transport opens no TLS connection: CACertFile/RootCAs do not apply"}
+			probs = append(probs, "an in-memory Transport opens no TLS connection: CACertFile/RootCAs do not apply")
 		}
-		return nil
+		if u, err := url.Parse(c.URL); err == nil && u.Host != "" && !memtransport.Loopback(u.Host) {
+			probs = append(probs, "an in-memory test transport verifies no certificate, so it serves loopback URLs only (127.0.0.1, ::1, localhost), not this URL's host")
+		}
+		return probs
 	case *http.Transport:
 		if t == nil {
 			return []string{"Transport is a nil *http.Transport"}

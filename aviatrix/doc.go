@@ -1,10 +1,11 @@
 // Package aviatrix upgrades an Aviatrix controller and its HA gateways with
 // zero downtime, over the controller's HTTPS API (net/http), following the
 // documented selective-upgrade procedure. Sources, cited throughout the
-// code: shared/vendors/aviatrix.md (§ numbers), the Terraform provider
-// terraform-provider-aviatrix before v8 (goaviatrix/version.go, client.go,
-// gateway.go; issue #1907; PRs #769, #1473, #2100), Aviatrix Docs
-// HowTos/selective_upgrade.rst and the release-note AVX numbers.
+// code: the Terraform provider terraform-provider-aviatrix before v8
+// (goaviatrix/version.go, client.go, gateway.go; issue #1907; PRs #769,
+// #1473, #2100), Aviatrix Docs "Selective Gateway Upgrade"
+// (HowTos/selective_upgrade.rst) and "Upgrade Overview", and the release
+// notes' AVX numbers.
 //
 // Scope: controllers 6.5–7.2 ("UserConnect-x.y.z"). 8.x is refused with
 // ErrUnsupportedVersion: its upgrade API (CoPilot) is not public.
@@ -24,8 +25,9 @@
 //     TaskStatus, plus Do for any other action. TLS is always verified by
 //     hitless (Config.Transport accepts only a *http.Transport it verifies
 //     with, or aviatrixtest's in-memory transport); credentials, API tokens
-//     and CIDs never appear in logs, errors, events, URLs or the Client's
-//     own String/GoString/LogValue.
+//     and CIDs never appear in logs, errors, events or URLs, nor in any
+//     rendering of Config, Client, Envelope or Cluster (Format for every
+//     fmt verb, LogValue, MarshalJSON).
 //   - Version / ParseVersion: Major.Minor.Build (Masterminds/semver), a
 //     versionpath.Version, so versionpath.Path and the controller-before-
 //     gateway checks of package versionpath run on it unchanged.
@@ -38,7 +40,8 @@
 //
 // # Why one cluster, and the per-pair guard
 //
-// A controller hop is fleet-wide and a gateway batch spans many HA pairs, so
+// A controller hop concerns every gateway and a gateway batch spans many HA
+// pairs, so
 // one upgrade.Plan for one Executor run must see every gateway: the Cluster is
 // a single upgrade.Cluster whose members are ControllerID and each gateway
 // (HA and group members included). Members of an ActiveMesh pair are both
@@ -48,7 +51,7 @@
 // upgrading it disrupts no traffic.
 //
 // The executor's built-in guard only asks "does some OTHER member still
-// forward?", which a fleet of many pairs always satisfies. The per-pair
+// forward?", which a cluster of many pairs always satisfies. The per-pair
 // invariant is therefore the Cluster's upgrade.DisruptionChecker
 // (CheckDisruption = Cluster.CheckPairs): the executor's guard calls it with
 // a fresh snapshot and the union of the members a step, or a batch of
@@ -56,10 +59,10 @@
 // included) and in dry runs, refusing the step (upgrade.ErrUnsafe) unless
 // every other member of each HA set it touches is healthy (active, or
 // standby in an active-standby pair), and refusing two members of one set
-// outright (aviatrix.md §6: never both members of an ActiveMesh pair or
-// group at once): a member already down counts as disrupted, so a group of
-// three with one member down does not lose a second one. The steps' own safety checks (upgrade.SafetyChecker)
-// add the version rules: a gateway only to the controller's current
+// outright (Aviatrix Docs, "Selective Gateway Upgrade": never both members
+// of an ActiveMesh pair or group at once): a member already down counts as disrupted, so a group of
+// three with one member down does not lose a second one. The steps' own
+// safety checks (upgrade.SafetyChecker) add the version rules: a gateway only to the controller's current
 // version, and only from its previous version or its minor when catching
 // up (versionpath.CheckGatewayUpgrade / CheckGatewayRollback); a
 // controller hop only when every gateway is on the controller's version
@@ -84,7 +87,7 @@
 // # Plans
 //
 // PlanUpgrade is pure: from the inventory read by Open it checks every
-// rule at once (*PlanError) and returns a Plan whose upgrade.Plan an
+// rule at once (*PlanError) and returns a DetailedPlan whose upgrade.Plan an
 // upgrade.Executor runs with the Cluster as cluster:
 //
 //	pre-checks (Cluster.PreCheck via upgrade.PreChecker: controller reachable,
@@ -102,8 +105,20 @@
 // at most BatchSize per batch. A dry run is the Executor with DryRun set:
 // the rules are checked by the planner, the pre-checks only read, and no
 // write is sent. PlanRollback rolls selected gateways back to the
-// controller's previous version, one member of a set at a time; the
-// controller cannot be rolled back.
+// controller's previous version, one member of a set at a time, through
+// each gateway member's upgrade.Rollbacker (the core's rollback shape:
+// Rollback(ctx, to) with the explicit version, refused before anything is
+// sent unless to is the controller's previous version); the controller
+// cannot be rolled back.
+//
+// Every plan carries its end state (DetailedPlan.EndState, checked by
+// upgrade.Plan.Converged after the last step, also when every step came
+// from the journal): an upgrade leaves the controller and every selected
+// gateway on the final version, a rollback every selected gateway on the
+// rollback version, an image upgrade every selected gateway on its target
+// image; the gateways up and idle, each of their HA sets forwarding.
+// Otherwise the run fails with upgrade.ErrNotConverged and an
+// *EndStateError naming each member and what was observed.
 //
 // Step IDs depend only on the topology, the selection and the versions,
 // so after a crash a new process (Open, re-plan, an Executor with the
@@ -126,7 +141,8 @@
 //
 // # Image upgrades
 //
-// PlanImageUpgrade is a separate operation (aviatrix.md §6 step 6): an image
+// PlanImageUpgrade is a separate operation (Aviatrix Docs, "Selective
+// Gateway Upgrade", image upgrades): an image
 // upgrade replaces the gateway (brief disruption), keeping its software
 // version, which must already be the controller's for every gateway
 // (versionpath violations otherwise, all listed). Steps send
@@ -150,14 +166,16 @@
 //
 // Dry-run, backup-now, dedicated rollback and image-upgrade actions, the
 // release list ("Release Versions" hint) and every 8.x upgrade call are not
-// public (aviatrix.md §3, §8): the dry run is SDK-side, the backup is only
+// public (none is in the Terraform provider or Aviatrix Docs): the dry run
+// is SDK-side, the backup is only
 // checked to be enabled, the release list is a configurable convention, and
 // image upgrades use upgrade_selected_gateway with image_version, as the
 // provider did; that gw_image_name then reports the image_version text is
 // inferred from the provider's gateway struct, not verified on a
 // controller. Response shapes of list_version_info,
 // platform_upgrade_status and list_gateway_upgrade_status are reconstructed
-// from provider code ([R]) and decoded leniently, failing closed.
+// from the provider's code (no public capture) and decoded leniently,
+// failing closed.
 //
 // Package aviatrixtest is a fake controller (httptest over loopback TLS, or
 // in memory for testing/synctest) with per-pair traffic probes and fault

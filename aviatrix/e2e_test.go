@@ -55,7 +55,18 @@ func TestEndToEndSynctest(t *testing.T) {
 	})
 }
 
-// fastFake is a fleet whose waits are short (still virtual in a bubble).
+// hand is a hand-written plan of steps whose end state is e (every plan
+// with a target carries its end-state check): its target is e's
+// controller version, or else e's gateway version.
+func hand(f *aviatrix.Cluster, e aviatrix.EndState, steps ...upgrade.Step) upgrade.Plan {
+	target := e.Controller
+	if target == "" {
+		target = e.Version
+	}
+	return upgrade.Plan{Cluster: f.Name(), Target: target, Steps: steps, Converged: f.Converged(e)}
+}
+
+// run runs p on fleet with e (nil: a zero Executor).
 func run(t *testing.T, fleet *aviatrix.Cluster, p upgrade.Plan, e *upgrade.Executor) (*upgrade.Report, error) {
 	t.Helper()
 	if e == nil {
@@ -181,18 +192,20 @@ func TestGuardRefusesBothPairMembers(t *testing.T) {
 		fake := aviatrixtest.NewWithPairs("6.5.2721", 3, func(o *aviatrixtest.Options) { o.GatewayVersion = "6.5.1922" })
 		_, fleet := open(t, fake)
 		// A hand-written plan putting a whole pair in one batch.
-		p := upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-001", "spoke-001-hagw")}
+		p := hand(fleet, aviatrix.EndState{Version: "6.5.2721", Gateways: []string{"spoke-001", "spoke-001-hagw"}}, fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-001", "spoke-001-hagw")...)
 		rep, err := run(t, fleet, p, nil)
 		require.ErrorIs(t, err, upgrade.ErrUnsafe)
 		assert.Contains(t, err.Error(), "never both members")
 		assert.Equal(t, upgrade.StatusRefused, rep.Steps[0].Status)
 
 		// One member while its peer has gone down mid-run: refused too.
-		peerFails := &upgrade.Func{StepID: "peer-fails", Do: func(context.Context) error {
+		// (The step that takes the peer down declares it: an undeclared
+		// disruption would stop the run right after that step.)
+		peerFails := &upgrade.Func{StepID: "peer-fails", Members: []string{"spoke-002"}, Do: func(context.Context) error {
 			fake.SetGatewayState("spoke-002", "down")
 			return nil
 		}}
-		p = upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: append([]upgrade.Step{peerFails}, fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-002-hagw")...)}
+		p = hand(fleet, aviatrix.EndState{Version: "6.5.2721", Gateways: []string{"spoke-002-hagw"}}, append([]upgrade.Step{peerFails}, fleet.GatewayBatchSteps("6.5.2721", 1, "spoke-002-hagw")...)...)
 		_, err = run(t, fleet, p, nil)
 		require.ErrorIs(t, err, upgrade.ErrUnsafe)
 		assert.ErrorContains(t, err, "no other member would forward: spoke-002 is down")
@@ -200,13 +213,13 @@ func TestGuardRefusesBothPairMembers(t *testing.T) {
 		// A controller hop while gateways lag: the hop's safety check
 		// re-applies the controller-before-gateway rule.
 		fake.SetGatewayState("spoke-002", "up")
-		p = upgrade.Plan{Cluster: fleet.Name(), Target: "6.6.5545", Steps: fleet.ControllerHopSteps("6.6.5545")}
+		p = hand(fleet, aviatrix.EndState{Controller: "6.6.5545", Version: "6.6.5545"}, fleet.ControllerHopSteps("6.6.5545")...)
 		_, err = run(t, fleet, p, &upgrade.Executor{})
 		require.ErrorIs(t, err, upgrade.ErrUnsafe)
 		assert.ErrorContains(t, err, "not on the controller version")
 
 		// Gateways only to the controller's version.
-		p = upgrade.Plan{Cluster: fleet.Name(), Target: "6.6.5545", Steps: fleet.GatewayBatchSteps("6.6.5545", 1, "spoke-003-hagw")}
+		p = hand(fleet, aviatrix.EndState{Version: "6.6.5545", Gateways: []string{"spoke-003-hagw"}}, fleet.GatewayBatchSteps("6.6.5545", 1, "spoke-003-hagw")...)
 		_, err = run(t, fleet, p, nil)
 		require.ErrorIs(t, err, upgrade.ErrUnsafe)
 		assert.Empty(t, fake.WriteCalls(), "no refused step sent anything")

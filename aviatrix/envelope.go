@@ -10,9 +10,9 @@ import (
 	"strings"
 )
 
-// Envelope is the controller's reply to every /v2/api action (aviatrix.md
-// §1 Response envelope; fixtures generic-success-response-provider-test.json,
-// login-response-ha-test.json):
+// Envelope is the controller's reply to every /v2/api action (Terraform
+// provider before v8, goaviatrix/client.go, and the replies its tests and
+// the Controller-HA-for-AWS tests use):
 //
 //	{"return": bool, "results": <string|object|array|int>, "reason": "<string>"}
 //
@@ -33,7 +33,8 @@ type Envelope struct {
 }
 
 // Markers of a reply that is not the envelope but a restarting controller
-// (aviatrix.md §1 "Controller restarting / busy", §7 pitfall 6).
+// (Terraform provider: HTML 502/503 pages and "Valid action required"
+// while the controller restarts).
 var (
 	sessionExpiredRE = regexp.MustCompile(`Session (\S+) expired`)
 )
@@ -151,7 +152,8 @@ func rawText(r json.RawMessage) string {
 
 // flexBool decodes the controller's booleans, which are sometimes JSON
 // bools, sometimes "yes"/"no"/"true"/"false" strings, sometimes 0/1
-// (fixtures README, Known variations). Unrecognised text is false.
+// (as seen in the provider's and Controller-HA-for-AWS's payloads).
+// Unrecognised text is false.
 type flexBool bool
 
 // UnmarshalJSON implements json.Unmarshaler.

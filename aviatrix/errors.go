@@ -18,19 +18,20 @@ var (
 	// or refused a fresh session again right after a re-login.
 	ErrAuth = errors.New("aviatrix: authentication failed")
 	// ErrSessionExpired: the controller rejected the CID ("CID is invalid",
-	// "Invalid session. Please login again.", "Session <CID> expired";
-	// aviatrix.md §1 Session refresh). The Client logs in again and retries
+	// "Invalid session. Please login again.", "Session <CID> expired": the
+	// reasons the Terraform provider logs in again on). The Client logs in again and retries
 	// once by itself; callers only see it wrapped in ErrAuth when the retry
 	// fails too.
 	ErrSessionExpired = errors.New("aviatrix: session expired")
 	// ErrRestarting: the controller is restarting or its API server is not
 	// ready: an HTML 502/503 body, "Valid action required: login" or
-	// "RequestRefused" (aviatrix.md §1, §7 pitfall 6; fixture
-	// backend-not-ready-valid-action-required-login.json). Reads are retried
+	// "RequestRefused" (the replies of a restarting controller the Terraform
+	// provider and Controller-HA-for-AWS wait through). Reads are retried
 	// with backoff within the context deadline and Config.RetryFor.
 	ErrRestarting = errors.New("aviatrix: controller restarting")
-	// ErrBusy: the controller answered "Active upgrade in progress." (fixture
-	// controller-busy-reason-active-upgrade-in-progress.txt). Never retried
+	// ErrBusy: the controller answered "Active upgrade in progress." (the
+	// reason the Terraform provider reports for a concurrent upgrade). Never
+	// retried
 	// by the Client: another upgrade runs.
 	ErrBusy = errors.New("aviatrix: controller busy: active upgrade in progress")
 	// ErrTLS: the controller's certificate did not verify against the
@@ -47,8 +48,8 @@ var (
 	// ErrVersion: a version string is malformed (see ParseVersion).
 	ErrVersion = errors.New("aviatrix: malformed version")
 	// ErrUnsupportedVersion: a version outside hitless's Aviatrix scope:
-	// 8.x (the 8.x upgrade API is not public: aviatrix.md scope warning,
-	// provider PR #2100), or a tagged minor such as "6.3-patch.2309" whose
+	// 8.x (the 8.x upgrade API is not public: Terraform provider PR #2100
+	// removed every upgrade call for 8.0), or a tagged minor such as "6.3-patch.2309" whose
 	// ordering is undocumented.
 	ErrUnsupportedVersion = errors.New("aviatrix: unsupported version")
 	// ErrInventory: the controller's inventory is inconsistent (duplicate or
@@ -78,21 +79,23 @@ var (
 	// upgrades than MaxImageBatchSize without ImageRequest.Force, or a
 	// negative BatchSize. Simultaneous image upgrades or rollbacks of many
 	// gateways, especially GCP gateways in one project, have failed
-	// (AVX-20159/43461/45567; aviatrix.md §6 step 6).
+	// (AVX-20159/43461/45567, Aviatrix release notes).
 	ErrConcurrency = errors.New("aviatrix: too many simultaneous image upgrades")
 	// ErrImage: an image plan has no usable target image for a gateway's
 	// cloud_type (missing or malformed ImageRequest.Images entry), or the
 	// controller's get_compatible_image_version answer could not be had.
 	ErrImage = errors.New("aviatrix: no usable gateway image version")
 	// ErrOutage: a selected gateway has no HA peer, so upgrading or rolling it
-	// back interrupts its traffic (aviatrix.md §7 pitfall 9). Plans refuse it
+	// back interrupts its traffic (Aviatrix Docs, "Selective Gateway
+	// Upgrade"). Plans refuse it
 	// unless the request sets AllowOutage, which puts each such gateway in a
 	// batch of its own whose step declares downtime.
 	ErrOutage = errors.New("aviatrix: gateway has no HA peer: its upgrade is an outage")
 	// ErrPairUnsafe: disrupting the named gateways would put two members of
 	// one HA set (pair or group) down at once, counting members already
 	// down, unhealthy or unobserved, or leave a set they touch without
-	// another healthy member (aviatrix.md §6 step 4: "never put both
+	// another healthy member (Aviatrix Docs, "Selective Gateway Upgrade":
+	// "never put both
 	// members of an ActiveMesh pair or group in the same batch").
 	// Returned as a *PairError by Cluster.CheckPairs / CheckDisruption, by a
 	// gateway Member's Install and Rollback, and by a gateway step right
@@ -103,7 +106,8 @@ var (
 	// over the release catalog and PathRules is not exactly [target], so
 	// the hop would skip a minor (6.9 before 7.0 included, even when the
 	// catalog omits it) or leave the current minor before its latest build
-	// (aviatrix.md §2: minors are sequential, multi-hop upgrades are not
+	// (Aviatrix Docs, "Upgrade Overview": minors are sequential, multi-hop
+	// upgrades are not
 	// supported). *HopError; nothing is sent.
 	ErrHopSkipped = errors.New("aviatrix: controller hop is not the next hop of the upgrade path")
 )
@@ -171,8 +175,8 @@ type APIError struct {
 	// Status is the HTTP status code; 200 for return:false envelopes.
 	Status int
 	// Reason is the controller's reason text, redacted. Some reasons
-	// already embed "rest API <action> ... failed:" (fixture
-	// get_gateway_group_details-error-response-provider-test.json).
+	// already embed "rest API <action> ... failed:" (as in the Terraform
+	// provider's test replies for get_gateway_group_details).
 	Reason string
 	// Kind is the category (may be nil for an ordinary refusal).
 	Kind error

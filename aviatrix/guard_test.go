@@ -52,13 +52,12 @@ func TestPlainFuncDisruptingBothPairMembersIsRefused(t *testing.T) {
 				return c.UpgradeGateways(ctx, names, "6.5.2721")
 			}
 		}
-		both := upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: []upgrade.Step{
-			&upgrade.Func{StepID: "both", Members: []string{"spoke-001", "spoke-001-hagw"}, Do: install("spoke-001", "spoke-001-hagw")},
-		}}
-		grouped := upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: []upgrade.Step{
+		pair := aviatrix.EndState{Version: "6.5.2721", Gateways: []string{"spoke-001", "spoke-001-hagw"}}
+		both := hand(fleet, pair,
+			&upgrade.Func{StepID: "both", Members: []string{"spoke-001", "spoke-001-hagw"}, Do: install("spoke-001", "spoke-001-hagw")})
+		grouped := hand(fleet, pair,
 			&upgrade.Func{StepID: "ha", Members: []string{"spoke-001-hagw"}, Do: install("spoke-001-hagw"), Batch: "b1"},
-			&upgrade.Func{StepID: "primary", Members: []string{"spoke-001"}, Do: install("spoke-001"), Batch: "b1"},
-		}}
+			&upgrade.Func{StepID: "primary", Members: []string{"spoke-001"}, Do: install("spoke-001"), Batch: "b1"})
 		for name, p := range map[string]upgrade.Plan{"one step": both, "grouped steps": grouped} {
 			for _, dry := range []bool{true, false} {
 				rep, err := run(t, fleet, p, &upgrade.Executor{DryRun: dry})
@@ -71,9 +70,8 @@ func TestPlainFuncDisruptingBothPairMembersIsRefused(t *testing.T) {
 		assert.Empty(t, fake.WriteCalls(), "no write sent")
 
 		// One member at a time passes the same guard.
-		one := upgrade.Plan{Cluster: fleet.Name(), Target: "6.5.2721", Steps: []upgrade.Step{
-			&upgrade.Func{StepID: "ha-only", Members: []string{"spoke-002-hagw"}, Do: install("spoke-002-hagw")},
-		}}
+		one := hand(fleet, aviatrix.EndState{Version: "6.5.2721"},
+			&upgrade.Func{StepID: "ha-only", Members: []string{"spoke-002-hagw"}, Do: install("spoke-002-hagw")})
 		_, err := run(t, fleet, one, nil)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"upgrade_selected_gateway spoke-002-hagw 6.5.2721/6.5.2721"}, writes(fake))
@@ -112,14 +110,14 @@ func TestGatewayMemberRefusesWhenPeerNotHealthy(t *testing.T) {
 		})
 		_, fleet := open(t, fake)
 		hagw := memberOf(t, fleet, "spoke-001-hagw")
-		rb := hagw.(upgrade.RollbackMember)
+		rb := hagw.(upgrade.Rollbacker)
 		fake.SetGatewayState("spoke-001", "down")
 		err := hagw.Install(t.Context(), "6.6.5545")
 		require.ErrorIs(t, err, aviatrix.ErrPairUnsafe)
 		require.ErrorIs(t, err, upgrade.ErrUnsafe)
 		assert.ErrorContains(t, err, "spoke-001 is down")
 		fake.SetGatewayVersion("spoke-001-hagw", "6.6.5545")
-		require.ErrorIs(t, rb.Rollback(t.Context()), aviatrix.ErrPairUnsafe)
+		require.ErrorIs(t, rb.Rollback(t.Context(), "6.6.5224"), aviatrix.ErrPairUnsafe)
 		fake.SetGatewayVersion("spoke-001-hagw", "6.6.5224")
 		require.ErrorIs(t, memberOf(t, fleet, "egress-01").Install(t.Context(), "6.6.5545"), aviatrix.ErrPairUnsafe, "no HA peer: an outage")
 		assert.Empty(t, fake.WriteCalls())
@@ -145,14 +143,32 @@ func TestGatewayRollbackIsExplicit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := aviatrixtest.NewWithPairs("6.6.5545", 1, func(o *aviatrixtest.Options) { o.PreviousVersion = "6.6.5224" })
 		c, fleet := open(t, fake)
-		rb := memberOf(t, fleet, "spoke-001-hagw").(upgrade.RollbackMember)
+		rb := memberOf(t, fleet, "spoke-001-hagw").(upgrade.Rollbacker)
 		fake.SetGatewayVersion("spoke-001-hagw", "6.6.5224")
-		err := rb.Rollback(t.Context())
+		err := rb.Rollback(t.Context(), "6.6.5224")
 		require.ErrorIs(t, err, versionpath.ErrNotRollback)
 		assert.Empty(t, fake.WriteCalls())
 
+		// Only to the controller's previous version, named explicitly:
+		// anything else is refused before a write, typed, naming the
+		// gateway and the version.
 		fake.SetGatewayVersion("spoke-001-hagw", "6.6.5545")
-		require.NoError(t, rb.Rollback(t.Context()))
+		for _, to := range []string{"6.6.5000", "6.6.5545", "6.5.2721"} {
+			err := rb.Rollback(t.Context(), to)
+			require.ErrorIs(t, err, versionpath.ErrRollbackTarget, to)
+			var v *versionpath.Violation
+			require.ErrorAs(t, err, &v, to)
+			assert.Equal(t, versionpath.Violation{Rule: versionpath.RuleControllerFirst, Kind: versionpath.ErrRollbackTarget, Party: versionpath.PartyGateway,
+				Name: "spoke-001-hagw", Have: "6.6.5545", Want: "6.6.5224", Target: to}, *v, to)
+			assert.ErrorContains(t, err, "spoke-001-hagw", to)
+			assert.ErrorContains(t, err, to)
+		}
+		for _, to := range []string{"", "previous", "latest", "6.6"} {
+			require.ErrorIs(t, rb.Rollback(t.Context(), to), aviatrix.ErrVersion, "%q", to)
+		}
+		assert.Empty(t, fake.WriteCalls())
+
+		require.NoError(t, rb.Rollback(t.Context(), "6.6.5224"))
 		<-time.After(5 * time.Minute)
 		require.NoError(t, c.RollbackGateways(t.Context(), []string{"spoke-001"}, "6.6.5224"))
 		<-time.After(5 * time.Minute)
@@ -189,7 +205,7 @@ func TestControllerHopMustBeTheNextHop(t *testing.T) {
 			require.ErrorAs(t, err, &he, target)
 			assert.Equal(t, aviatrix.HopError{From: "6.6.5224", To: target, Path: path}, *he)
 
-			_, err = run(t, fleet, upgrade.Plan{Cluster: fleet.Name(), Target: target, Steps: steps}, nil)
+			_, err = run(t, fleet, hand(fleet, aviatrix.EndState{Controller: target, Version: target}, steps...), nil)
 			require.ErrorIs(t, err, upgrade.ErrUnsafe, target)
 			assert.ErrorContains(t, err, "not the next hop")
 
@@ -242,13 +258,13 @@ func TestCatchUpLimitedToPreviousOrSameMinor(t *testing.T) {
 		snap, err := fleet.Observe(t.Context())
 		require.NoError(t, err)
 		require.ErrorIs(t, steps[0].(upgrade.SafetyChecker).CheckSafe(snap), versionpath.ErrGatewayNotConverged)
-		_, err = run(t, fleet, upgrade.Plan{Cluster: fleet.Name(), Target: "6.6.5545", Steps: steps}, nil)
+		_, err = run(t, fleet, hand(fleet, aviatrix.EndState{Version: "6.6.5545", Gateways: []string{"spoke-001-hagw"}}, steps...), nil)
 		require.ErrorIs(t, err, upgrade.ErrUnsafe)
 		assert.Empty(t, fake.WriteCalls())
 
 		// From the previous version it is caught up.
 		fake.SetGatewayVersion("spoke-001-hagw", "6.6.5224")
-		rep, err := run(t, fleet, upgrade.Plan{Cluster: fleet.Name(), Target: "6.6.5545", Steps: steps}, nil)
+		rep, err := run(t, fleet, hand(fleet, aviatrix.EndState{Version: "6.6.5545", Gateways: []string{"spoke-001-hagw"}}, steps...), nil)
 		require.NoError(t, err, rep.Markdown())
 		assert.Equal(t, "6.6.5545", fake.GatewayVersion("spoke-001-hagw"))
 	})

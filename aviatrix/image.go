@@ -16,7 +16,7 @@ import (
 // MaxImageBatchSize is the largest ImageRequest.BatchSize accepted without
 // ImageRequest.Force. Simultaneous image upgrades or rollbacks on many
 // gateways, especially GCP gateways in one project, have failed
-// (AVX-20159/43461/45567; aviatrix.md §6 step 6): the default is 1, and more
+// (AVX-20159/43461/45567, Aviatrix release notes): the default is 1, and more
 // than 5 at once is refused (ErrConcurrency) unless forced.
 const MaxImageBatchSize = 5
 
@@ -61,8 +61,8 @@ type ImageRequest struct {
 	// HA peer, each alone in a step that declares downtime (ErrOutage
 	// otherwise). Standalone gateways are always alone in their batch
 	// anyway: a batch image upgrade of non-ActiveMesh standalone gateways
-	// fails if more than one has a peering (AVX-36880, aviatrix.md §7
-	// pitfall 5).
+	// fails if more than one has a peering (AVX-36880, Aviatrix release
+	// notes).
 	AllowOutage bool `json:"allow_outage,omitempty"`
 }
 
@@ -72,7 +72,8 @@ type imageKey struct {
 	cloud   CloudType
 }
 
-// PlanImageUpgrade plans gateway image upgrades (aviatrix.md §6 step 6): an
+// PlanImageUpgrade plans gateway image upgrades (Aviatrix Docs, "Selective
+// Gateway Upgrade", image upgrades): an
 // image upgrade replaces the gateway (a brief disruption), so it is a
 // separate operation from the software upgrade, with lower concurrency.
 // For each batch: upgrade_selected_gateway with gateway_list,
@@ -98,7 +99,8 @@ type imageKey struct {
 // Every problem is reported at once in a *PlanError: a gateway not on the
 // controller's version (versionpath.Violations of
 // versionpath.ErrGatewayNotConverged / ErrGatewayAhead, listing every such
-// gateway: upgrade its software first, aviatrix.md §6 step 1), unparseable
+// gateway: upgrade its software first, as Aviatrix Docs, "Selective Gateway
+// Upgrade" require), unparseable
 // or 8.x versions (ErrUnsupportedVersion), BatchSize < 0 or above
 // MaxImageBatchSize without Force (ErrConcurrency), a cloud without a
 // target image or a malformed one (ErrImage), explicit batches or groups
@@ -111,7 +113,7 @@ func (f *Cluster) PlanImageUpgrade(req ImageRequest) (*DetailedPlan, error) {
 		probs = append(probs, err)
 	}
 	// Every gateway, HA and group members included, must already run the
-	// controller's version (aviatrix.md §6 step 1).
+	// controller's version (Aviatrix Docs, "Selective Gateway Upgrade").
 	vf := versionpath.Deployment{Gateways: map[string]versionpath.Version{}}
 	for _, n := range f.gatewayNames() {
 		v, err := plannable("gateway "+n, f.inv.Gateways[f.gwIdx[n]].Version)
@@ -124,7 +126,7 @@ func (f *Cluster) PlanImageUpgrade(req ImageRequest) (*DetailedPlan, error) {
 	if !cur.IsZero() {
 		vf.Controller = cur
 		if err := versionpath.CheckControllerHop(vf, cur); err != nil {
-			probs = append(probs, fmt.Errorf("image upgrades need every gateway on the controller's version %s first (aviatrix.md §6 step 1: upgrade the software, then the image): %w", cur, err))
+			probs = append(probs, fmt.Errorf("image upgrades need every gateway on the controller's version %s first (upgrade the software, then the image): %w", cur, err))
 		}
 	}
 
@@ -146,7 +148,7 @@ func (f *Cluster) PlanImageUpgrade(req ImageRequest) (*DetailedPlan, error) {
 		for _, ct := range slices.Sorted(maps.Keys(images)) {
 			switch img := images[ct]; {
 			case ct <= 0:
-				probs = append(probs, fmt.Errorf("%w: Images[%d]: cloud_type must be a positive integer (aviatrix.md §5)", ErrImage, ct))
+				probs = append(probs, fmt.Errorf("%w: Images[%d]: cloud_type must be a positive integer (AWS 1, GCP 4, Azure 8, …)", ErrImage, ct))
 			case !ValidImageVersion(img):
 				probs = append(probs, fmt.Errorf("%w: Images[%d] (%s): malformed image version %q", ErrImage, ct, CloudType(ct), limit(img, 64)))
 			}
@@ -204,6 +206,15 @@ func (f *Cluster) PlanImageUpgrade(req ImageRequest) (*DetailedPlan, error) {
 	}
 	p.Phases = []Phase{ph}
 	p.Warnings = f.imageWarnings(maxPar, images, ph.Batches, outages)
+	// The end state: the controller on v, every selected gateway on v and
+	// its target image, up and idle, each of their HA sets forwarding.
+	var sel []string
+	for _, b := range batches {
+		sel = append(sel, b.names...)
+	}
+	slices.Sort(sel)
+	p.EndState = EndState{Controller: v, Version: v, Gateways: sel, Images: images, CompatibleImages: images == nil}
+	p.Converged = f.Converged(p.EndState)
 	return p, nil
 }
 
@@ -251,7 +262,7 @@ func (f *Cluster) imageWarnings(maxPar int, images map[int]string, batches [][]s
 		}
 	}
 	if len(burst) > 0 {
-		w = append(w, fmt.Sprintf("AWS T2/T3 gateways (%s): run them with T2/T3 Unlimited for the image upgrade (aviatrix.md §6 step 1; not visible through the API)", listNames(burst)))
+		w = append(w, fmt.Sprintf("AWS T2/T3 gateways (%s): run them with T2/T3 Unlimited for the image upgrade (a documented pre-check, not visible through the API)", listNames(burst)))
 	}
 	if len(outages) > 0 {
 		w = append(w, fmt.Sprintf("%d gateway(s) without an HA peer: their image upgrade is an outage (%s)", len(outages), strings.Join(outages, ", ")))
@@ -260,7 +271,7 @@ func (f *Cluster) imageWarnings(maxPar int, images map[int]string, batches [][]s
 }
 
 // CompatibleImages asks the controller which image goes with its current
-// version (as read by Open) on each cloud type present in the fleet:
+// version (as read by Open) on each cloud type present in the Cluster:
 // one get_compatible_image_version call per cloud type. It returns
 // cloud_type -> image_version, ready for ImageRequest.Images, with every
 // cloud answered even when another failed (the error then lists each
@@ -433,7 +444,7 @@ func (f *Cluster) imageSteps(v string, images map[int]string, k int, b batch, re
 			// next == current: every gateway of the batch on the
 			// controller's version.
 			if err := versionpath.CheckControllerHop(vf, vf.Controller); err != nil {
-				errs = append(errs, fmt.Errorf("image upgrades need the gateways on the controller's version %s (aviatrix.md §6 step 1): %w", vf.Controller, err))
+				errs = append(errs, fmt.Errorf("image upgrades need the gateways on the controller's version %s: %w", vf.Controller, err))
 			}
 			return errors.Join(errs...)
 		},
@@ -489,8 +500,8 @@ func (f *Cluster) describeImages(images map[int]string, names []string) string {
 	return strings.Join(out, ", ")
 }
 
-// runImages kicks and polls one image batch (aviatrix.md §4 Gateways, §6
-// step 6).
+// runImages kicks and polls one image batch (as runGateways, with
+// image_version).
 func (f *Cluster) runImages(ctx context.Context, names []string, v string, images map[int]string, outage bool) error {
 	if err := f.needClient(); err != nil {
 		return err
@@ -518,7 +529,7 @@ func (f *Cluster) runImages(ctx context.Context, names []string, v string, image
 			return fmt.Errorf("%w: gateway %s not in list_vpcs_summary", ErrInventory, n)
 		}
 		if !sameVersion(g.Version, v) {
-			return fmt.Errorf("gateway %s runs %q, not the controller's %s (upgrade its software first, aviatrix.md §6 step 1): %w", n, g.Version, v, versionpath.ErrGatewayNotConverged)
+			return fmt.Errorf("gateway %s runs %q, not the controller's %s (upgrade its software first): %w", n, g.Version, v, versionpath.ErrGatewayNotConverged)
 		}
 		img, err := f.imageFor(ctx, images, v, g.Cloud)
 		if err != nil {

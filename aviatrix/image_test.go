@@ -437,7 +437,7 @@ func TestImageRefusalsSendNoWrite(t *testing.T) {
 		// Hand-written steps: both members of a pair, the lagging gateway,
 		// the standalone gateway.
 		for _, names := range [][]string{{"spoke-001", "spoke-001-hagw"}, {"spoke-002-hagw"}, {"egress-01"}} {
-			plan := upgrade.Plan{Cluster: fleet.Name(), Target: "image", Steps: fleet.GatewayImageSteps("6.6.5545", nil, 1, names...)}
+			plan := hand(fleet, aviatrix.EndState{Version: "6.6.5545", Gateways: names, CompatibleImages: true}, fleet.GatewayImageSteps("6.6.5545", nil, 1, names...)...)
 			_, err := run(t, fleet, plan, nil)
 			require.ErrorIs(t, err, upgrade.ErrUnsafe, "%v", names)
 			t.Log(err)

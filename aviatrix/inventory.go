@@ -11,10 +11,11 @@ import (
 	"strings"
 )
 
-// CloudType is the controller's cloud_type integer (aviatrix.md §5).
+// CloudType is the controller's cloud_type integer (Terraform provider
+// before v8, goaviatrix/const.go).
 type CloudType int
 
-// Cloud types (aviatrix.md §5; provider goaviatrix/const.go).
+// Cloud types (Terraform provider, goaviatrix/const.go).
 const (
 	CloudAWS          CloudType = 1
 	CloudGCP          CloudType = 4
@@ -68,7 +69,8 @@ func (c CloudType) String() string {
 }
 
 // GatewayType is a gateway's function, derived from the inventory flags
-// (aviatrix.md §5: transit if transit_vpc, spoke if spoke_vpc=="yes",
+// (as the Terraform provider does: transit if transit_vpc, spoke if
+// spoke_vpc=="yes",
 // otherwise standalone).
 type GatewayType string
 
@@ -80,7 +82,8 @@ const (
 )
 
 // Gateway is one gateway as hitless sees it: the list_vpcs_summary fields
-// the upgrade needs (aviatrix.md §5) plus the upgrade status from
+// the upgrade needs (Terraform provider, goaviatrix/gateway.go) plus the
+// upgrade status from
 // list_gateway_upgrade_status. It mirrors the UI's per-gateway upgrade
 // window (current version and image, account, cloud, region, type, role);
 // the rollback version is the controller's VersionInfo.Previous.
@@ -125,14 +128,21 @@ type Gateway struct {
 	// PrivateIP and PublicIP are informational.
 	PrivateIP string `json:"private_ip,omitempty"`
 	PublicIP  string `json:"public_ip,omitempty"`
+	// Problems are faults of the controller's replies about this gateway,
+	// found when list_vpcs_summary and list_gateway_upgrade_status are
+	// merged: the gateway listed more than once in either, or missing from
+	// one of them. The state read for such a gateway cannot be trusted
+	// (the entries may contradict each other), so GatewayState reports it
+	// unknown and unhealthy, whatever State and UpdateStatus say.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // hagwSuffix names a classic pair's HA gateway: "<primary>-hagw".
 const hagwSuffix = "-hagw"
 
-// wireGateway is one list_vpcs_summary entry (aviatrix.md §5 [V]; provider
+// wireGateway is one list_vpcs_summary entry (provider
 // goaviatrix/gateway.go struct tags). Flags and numbers are decoded
-// leniently (fixtures README, Known variations).
+// leniently (the payloads seen write them as JSON values and as strings).
 type wireGateway struct {
 	Name          flexString `json:"vpc_name"`
 	Account       flexString `json:"account_name"`
@@ -184,7 +194,8 @@ func (h *wireHA) UnmarshalJSON(p []byte) error {
 
 // DecodeGateways decodes list_vpcs_summary results into gateways. A classic
 // HA gateway that only appears nested in its primary's hagw_details (an
-// empty vpc_size there means no HA, aviatrix.md §5) is added as its own
+// empty vpc_size there means no HA, as in the Terraform provider) is added
+// as its own
 // Gateway, inheriting account, region and type from the primary.
 func DecodeGateways(results json.RawMessage) ([]Gateway, error) {
 	var ws []wireGateway
@@ -290,25 +301,56 @@ func (c *Client) Inventory(ctx context.Context) (*Inventory, error) {
 	return inv, nil
 }
 
-// mergeStatus copies update_status (and a fresher vpc_state) into gws.
-func mergeStatus(gws []Gateway, sts []GatewayStatus) {
-	idx := make(map[string]int, len(gws))
-	for i, g := range gws {
-		idx[g.Name] = i
+// mergeStatus copies update_status (and a fresher vpc_state) from sts
+// into gws and fails closed on faulty replies: a gateway listed more than
+// once in gws (list_vpcs_summary) or in sts (list_gateway_upgrade_status),
+// or missing from sts, gets a Gateway.Problems entry naming the fault
+// (every copy of it, so whichever copy a caller keeps carries it), and no
+// status is taken from duplicate entries. A gateway missing from
+// list_vpcs_summary has no Gateway at all: callers treat it as not
+// observed. It returns the names sts reports that gws does not hold,
+// sorted, once each: gateways the summary left out.
+func mergeStatus(gws []Gateway, sts []GatewayStatus) []string {
+	listed := make(map[string]int, len(gws))
+	for _, g := range gws {
+		listed[g.Name]++
 	}
+	reported := make(map[string]int, len(sts))
+	status := make(map[string]GatewayStatus, len(sts))
+	var unlisted []string
 	for _, s := range sts {
-		if i, ok := idx[s.Name]; ok {
-			gws[i].UpdateStatus = s.UpdateStatus
-			if s.State != "" {
-				gws[i].State = s.State
+		if reported[s.Name]++; reported[s.Name] == 1 {
+			status[s.Name] = s
+			if listed[s.Name] == 0 {
+				unlisted = append(unlisted, s.Name)
 			}
 		}
 	}
+	for i := range gws {
+		g := &gws[i]
+		if n := listed[g.Name]; n > 1 {
+			g.Problems = append(g.Problems, fmt.Sprintf("listed %d times in list_vpcs_summary", n))
+		}
+		switch n := reported[g.Name]; {
+		case n == 0:
+			g.Problems = append(g.Problems, "not in list_gateway_upgrade_status")
+		case n > 1:
+			g.Problems = append(g.Problems, fmt.Sprintf("listed %d times in list_gateway_upgrade_status", n))
+		default:
+			s := status[g.Name]
+			g.UpdateStatus = s.UpdateStatus
+			if s.State != "" {
+				g.State = s.State
+			}
+		}
+	}
+	slices.Sort(unlisted)
+	return unlisted
 }
 
 // HASet is one HA pair or gateway group: a primary and its HA members. A
 // standalone gateway is a set without HA members (its upgrade is an
-// outage, aviatrix.md §7 pitfall 9).
+// outage, Aviatrix Docs, "Selective Gateway Upgrade").
 type HASet struct {
 	// Primary is the primary gateway's name; it names the set.
 	Primary string `json:"primary"`
@@ -319,7 +361,8 @@ type HASet struct {
 }
 
 // Members returns the HA members then the primary: the documented upgrade
-// order ("HA/secondary members first, primaries after", aviatrix.md §6).
+// order ("HA/secondary members first, primaries after", Aviatrix Docs,
+// "Selective Gateway Upgrade").
 func (s HASet) Members() []string { return append(slices.Clone(s.HA), s.Primary) }
 
 // Redundant reports whether the set has at least one HA member.
@@ -347,7 +390,8 @@ func (inv *Inventory) index() (map[string]int, []error) {
 }
 
 // Sets groups the gateways into HA sets. Membership comes from all three
-// signals, never the suffix alone (aviatrix.md §5): the "-hagw" suffix
+// signals, never the suffix alone (the Terraform provider names classic HA
+// gateways "-hagw" but gateway groups otherwise): the "-hagw" suffix
 // (when the prefix is a listed gateway), primary_gw_name (and hagw_details,
 // folded into Primary by DecodeGateways), and a shared group_name. Each set
 // must have exactly one primary (a gateway that is not is_hagw); otherwise,
@@ -449,7 +493,8 @@ func isHAMember(g Gateway, idx map[string]int) bool {
 
 // Selector picks gateways. Zero fields match everything; set fields must
 // all match (AND). It is how users define the groups of a selective upgrade
-// (aviatrix.md §6: "select specific gateways and regions to upgrade in
+// (Aviatrix Docs, "Selective Gateway Upgrade": "select specific gateways
+// and regions to upgrade in
 // logical groups").
 type Selector struct {
 	// Names are exact gateway names or path.Match patterns ("spoke-*").

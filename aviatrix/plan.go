@@ -20,7 +20,7 @@ type UpgradeRequest struct {
 	// upgraded to it.
 	Target string `json:"target"`
 	// Catalog lists the releases available (any order; "UserConnect-"
-	// accepted). nil means the fleet inventory's Releases. The controller's
+	// accepted). nil means the Cluster inventory's Releases. The controller's
 	// current and latest versions are always added.
 	Catalog []string `json:"catalog,omitempty"`
 	// Groups are the user's gateway groups, upgraded in order after each
@@ -45,7 +45,8 @@ type UpgradeRequest struct {
 	// controller hop the gateways lag the controller. Without it such
 	// a gateway refuses the plan (versionpath.ErrGatewayNotConverged): the
 	// documented pre-check is that every gateway already equals the
-	// controller (aviatrix.md §6 step 1; a controller on 6.5.300 with
+	// controller (Aviatrix Docs, "Selective Gateway Upgrade"; a controller on
+	// 6.5.300 with
 	// gateways rolled back to 6.5.200 "needs support"). With it, only
 	// gateways on the controller's previous version (the state right after
 	// a controller hop) or in the controller's current minor (builds can be
@@ -57,7 +58,8 @@ type UpgradeRequest struct {
 
 // RollbackRequest says what PlanRollback should do. Only gateways roll
 // back, only to the controller's previous version, one member of an HA set
-// at a time (aviatrix.md §6 Rollback); the controller cannot be rolled back.
+// at a time (Aviatrix Docs, "Selective Gateway Upgrade", rollback); the
+// controller cannot be rolled back.
 type RollbackRequest struct {
 	// To is the rollback version; "" means the controller's previous
 	// version, the only one allowed.
@@ -90,7 +92,7 @@ type Phase struct {
 	Batches [][]string `json:"batches,omitempty"`
 }
 
-// Plan is an Aviatrix plan: the upgrade.Plan to give an upgrade.Executor
+// DetailedPlan is an Aviatrix plan: the upgrade.Plan to give an upgrade.Executor
 // (with the Cluster as its cluster) plus what the planner decided.
 type DetailedPlan struct {
 	upgrade.Plan
@@ -114,6 +116,12 @@ type DetailedPlan struct {
 	Outages []string `json:"outages,omitempty"`
 	// Warnings are documented caveats that apply to this plan.
 	Warnings []string `json:"warnings,omitempty"`
+	// EndState is what the plan's end-state check (Plan.Converged, set
+	// from it with Cluster.Converged) requires after the last step: the
+	// executor runs it also when every step is found finished in a
+	// journal, so a replayed journal cannot report success on a cluster
+	// that does not show the work.
+	EndState EndState `json:"end_state"`
 }
 
 // batch is one batch's full composition (independent of versions, so step
@@ -184,7 +192,7 @@ func plannableText(s string) (Version, error) {
 	return v, nil
 }
 
-// versionCache parses each distinct version text once: a fleet of 10,000
+// versionCache parses each distinct version text once: a cluster of 10,000
 // gateways runs a handful of versions.
 type versionCache map[string]parsedVersion
 
@@ -204,8 +212,9 @@ func (c versionCache) plannable(s string) (Version, error) {
 	return v, err
 }
 
-// PlanUpgrade plans the selective upgrade of the fleet as documented
-// (aviatrix.md §6): first any selected gateway below the controller is
+// PlanUpgrade plans the selective upgrade of the Cluster as documented
+// (Aviatrix Docs, "Selective Gateway Upgrade"): first any selected gateway
+// below the controller is
 // brought to the controller's version; then, for each controller hop of
 // versionpath.PathWith with PathRules (latest build of the current minor,
 // then each minor in turn, a major left only from its last minor, explicit
@@ -357,9 +366,9 @@ func (f *Cluster) planUpgrade(info VersionInfo, gwv map[string]string, req Upgra
 			probs = append(probs, err)
 		}
 	}
-	fleetErr := versionpath.CheckDeployment(vf)
-	if fleetErr != nil {
-		probs = append(probs, fleetErr)
+	deployErr := versionpath.CheckDeployment(vf)
+	if deployErr != nil {
+		probs = append(probs, deployErr)
 	}
 
 	// Simulate the run and check the controller-before-gateway rules at
@@ -390,7 +399,7 @@ func (f *Cluster) planUpgrade(info VersionInfo, gwv map[string]string, req Upgra
 			continue
 		}
 		if !req.CatchUp {
-			probs = append(probs, fmt.Errorf("gateway %s runs %s, not the controller's %s: %w (aviatrix.md §6 step 1; resuming an interrupted run? set UpgradeRequest.CatchUp, which upgrades it to the controller's version first)", n, v, cur, versionpath.ErrGatewayNotConverged))
+			probs = append(probs, fmt.Errorf("gateway %s runs %s, not the controller's %s: %w (every gateway must run the controller's version before an upgrade; resuming an interrupted run? set UpgradeRequest.CatchUp, which upgrades it to the controller's version first)", n, v, cur, versionpath.ErrGatewayNotConverged))
 			continue
 		}
 		if vio := catchUp(cur, prev, n, v); vio != nil {
@@ -404,7 +413,7 @@ func (f *Cluster) planUpgrade(info VersionInfo, gwv map[string]string, req Upgra
 		sim.Gateways[n] = cur
 	}
 	for _, hop := range hops {
-		if fleetErr != nil {
+		if deployErr != nil {
 			break // the same gateways would be reported again
 		}
 		if err := versionpath.CheckControllerHop(sim, hop); err != nil {
@@ -462,6 +471,10 @@ func (f *Cluster) planUpgrade(info VersionInfo, gwv map[string]string, req Upgra
 		}
 	}
 	p.Warnings = upgradeWarnings(cur, hops, outages)
+	// The end state: the controller on the final version, every selected
+	// gateway on it, up and idle, each of their HA sets forwarding.
+	p.EndState = EndState{Controller: target.String(), Version: target.String(), Gateways: selNames}
+	p.Converged = f.Converged(p.EndState)
 	return p, nil
 }
 
@@ -498,13 +511,13 @@ func upgradeWarnings(cur Version, hops []versionpath.Version, outages []string) 
 	for _, h := range hops {
 		hv := h.(Version)
 		if prev.Major() == 6 && prev.Minor() == 5 && hv.Major() == 6 && hv.Minor() == 6 {
-			w = append(w, fmt.Sprintf("hop %s -> %s: AVX-20109 (aviatrix.md §7 pitfall 3): the 6.5 -> 6.6 upgrade is documented as not supporting selective gateway upgrade "+
+			w = append(w, fmt.Sprintf("hop %s -> %s: AVX-20109 (Aviatrix release notes): the 6.5 -> 6.6 upgrade is documented as not supporting selective gateway upgrade "+
 				"(platform upgrade with all gateways, then re-upgrade any gateway reporting \"Archive is too short\"); this plan upgrades gateways selectively: try it on a lab controller first", prev, hv))
 		}
 		for _, t := range []string{"6.7.1574", "6.8.1148"} { // AVX-29183/25425
 			tv := MustParseVersion(t)
 			if prev.Compare(tv) < 0 && hv.Compare(tv) >= 0 {
-				w = append(w, fmt.Sprintf("hop %s -> %s: AVX-29183/25425 (aviatrix.md §7 pitfall 4): gateways on Racoon-IKE images must be image-upgraded before %s (not visible through the API; check in the UI)", prev, hv, t))
+				w = append(w, fmt.Sprintf("hop %s -> %s: AVX-29183/25425 (Aviatrix release notes): gateways on Racoon-IKE images must be image-upgraded before %s (not visible through the API; check in the UI)", prev, hv, t))
 			}
 		}
 		prev = hv
@@ -516,7 +529,8 @@ func upgradeWarnings(cur Version, hops []versionpath.Version, outages []string) 
 }
 
 // PlanRollback plans the rollback of selected gateways to the controller's
-// previous version (aviatrix.md §6 Rollback): upgrade_selected_gateway with
+// previous version (Aviatrix Docs, "Selective Gateway Upgrade", rollback):
+// upgrade_selected_gateway with
 // that version, explicit, in software_version and version (never the
 // keyword "previous"), one member of each HA set at a time (HA
 // members first), each batch followed by a health gate. Rules
@@ -569,6 +583,7 @@ func (f *Cluster) PlanRollback(req RollbackRequest) (*DetailedPlan, error) {
 	batches, solo, berrs := f.batches(req.Groups, req.Batches, req.BatchSize, true)
 	probs = append(probs, berrs...)
 	need := map[string]bool{}
+	var ends []string // the gateways the rollback leaves on to
 	if !to.IsZero() {
 		for _, b := range batches {
 			for _, n := range b.names {
@@ -581,6 +596,9 @@ func (f *Cluster) PlanRollback(req RollbackRequest) (*DetailedPlan, error) {
 				// Only gateways above the rollback version roll back. One
 				// below it is reported when the user selected it (it cannot
 				// be rolled back), and left alone by the default selection.
+				if gv.Compare(to) >= 0 {
+					ends = append(ends, n)
+				}
 				if gv.Compare(to) == 0 || (gv.Compare(to) < 0 && !chosen) {
 					continue
 				}
@@ -626,6 +644,11 @@ func (f *Cluster) PlanRollback(req RollbackRequest) (*DetailedPlan, error) {
 		p.Steps = append(p.Steps, h.steps(b.stepKey(k+1), b, rem)...)
 	}
 	p.Phases = []Phase{ph}
+	// The end state: every selected gateway (not below the rollback
+	// version) on it, up and idle, each of their HA sets forwarding.
+	slices.Sort(ends)
+	p.EndState = EndState{Version: to.String(), Gateways: ends}
+	p.Converged = f.Converged(p.EndState)
 	p.Warnings = append(p.Warnings, "a rollback replaces each gateway (brief disruption per gateway; its HA peer carries the traffic)")
 	if len(outages) > 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%d gateway(s) without an HA peer: their rollback is an outage (%s)", len(outages), strings.Join(outages, ", ")))
@@ -796,7 +819,7 @@ func (f *Cluster) explicitBatches(explicit [][]string, maxPar int, allowOutage b
 		for _, si := range keys {
 			if ms := bySet[si]; len(ms) > 1 {
 				errs = append(errs, &BatchError{Batch: bi + 1, Gateways: ms, Set: f.sets[si].Primary,
-					Reason: "two members of one HA pair/group in the same batch (aviatrix.md §6: never both members of an ActiveMesh pair or group at once)"})
+					Reason: "two members of one HA pair/group in the same batch (never both members of an ActiveMesh pair or group at once)"})
 				ok = false
 			}
 		}

@@ -64,8 +64,9 @@ type cut struct {
 	// request, with catchUp set (UpgradeRequest.CatchUp) when needCatchUp.
 	plan        func(f *aviatrix.Cluster, catchUp bool) (*aviatrix.DetailedPlan, error)
 	needCatchUp bool
-	// The kill: when on matches one of process 1's events, after delay;
-	// or at virtual time at.
+	// The kill: when on matches one of process 1's events, after delay
+	// (0: inside the event callback, before the executor goes on); or at
+	// virtual time at.
 	on    func(upgrade.Event) bool
 	delay time.Duration
 	at    time.Duration
@@ -73,7 +74,8 @@ type cut struct {
 	// not finished) when it dies: the cut is mid-step.
 	inStep string
 	// atCut checks the fake at the instant of the kill (maybe on a timer's
-	// goroutine: assert, not require).
+	// goroutine or inside the executor's event callback: assert, not
+	// require).
 	atCut func(t *testing.T, fake *aviatrixtest.Fake)
 	// writes is the complete write log, each write once (see writeLog).
 	writes []string
@@ -141,6 +143,7 @@ func runCut(t *testing.T, c cut) {
 		running := map[string]bool{} // process 1's steps started, not finished
 		var inStep []string          // running at the kill
 		killed := make(chan struct{})
+		j1 := &upgrade.FileJournal{Path: path}
 		kill := func() {
 			mu.Lock()
 			defer mu.Unlock()
@@ -148,6 +151,9 @@ func runCut(t *testing.T, c cut) {
 				return
 			}
 			defer close(killed)
+			// A dead process's journal lock goes with it (the executor of
+			// process 1 never gets to release it).
+			assert.NoError(t, j1.Unlock())
 			for id := range running {
 				inStep = append(inStep, id)
 			}
@@ -155,7 +161,7 @@ func runCut(t *testing.T, c cut) {
 				c.atCut(t, fake)
 			}
 		}
-		ex1 := &upgrade.Executor{Journal: deadJournal{&upgrade.FileJournal{Path: path}, &k.dead}, OnEvent: func(e upgrade.Event) {
+		ex1 := &upgrade.Executor{Journal: deadJournal{j1, &k.dead}, OnEvent: func(e upgrade.Event) {
 			if k.dead.Load() {
 				return
 			}
@@ -168,6 +174,15 @@ func runCut(t *testing.T, c cut) {
 			}
 			mu.Unlock()
 			if c.on != nil && c.on(e) {
+				if c.delay == 0 {
+					// Synchronous with the event: the executor emits it
+					// before it runs the step, so nothing of the step is
+					// sent before the process dies. (time.AfterFunc(0, …)
+					// would run kill on a new goroutine, racing the step's
+					// first writes.)
+					kill()
+					return
+				}
 				time.AfterFunc(c.delay, kill)
 			}
 		}}
@@ -456,7 +471,7 @@ func TestMajorCrossedOnlyFromItsLastMinor(t *testing.T) {
 			assert.Equal(t, "6.9", pe.At)
 		}
 		steps := fleet.ControllerHopSteps("7.0.1373")
-		_, err := run(t, fleet, upgrade.Plan{Cluster: fleet.Name(), Target: "7.0.1373", Steps: steps}, nil)
+		_, err := run(t, fleet, hand(fleet, aviatrix.EndState{Controller: "7.0.1373", Version: "7.0.1373"}, steps...), nil)
 		require.ErrorIs(t, err, upgrade.ErrUnsafe)
 		require.ErrorIs(t, err, aviatrix.ErrHopSkipped)
 		require.ErrorIs(t, err, versionpath.ErrMissingMinor)

@@ -80,7 +80,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 //     controller reports version.
 //
 // The releases come from the inventory (Open reads them with the
-// release-list action); a fleet without them refuses every hop but one to
+// release-list action); a Cluster without them refuses every hop but one to
 // the latest build of the current minor.
 func (f *Cluster) ControllerHopSteps(version string) []upgrade.Step {
 	return f.controllerSteps(version, nil)
@@ -195,7 +195,8 @@ func nextHop(catalog versionpath.Catalog, cur, next Version) error {
 // the hop concludes that the upgrade did not start.
 const notStartedPolls = 3
 
-// runControllerHop is the controller hop procedure (aviatrix.md §4).
+// runControllerHop is the controller hop procedure (the Terraform
+// provider's polling before v8).
 func (f *Cluster) runControllerHop(ctx context.Context, v string) error {
 	if err := f.needClient(); err != nil {
 		return err
@@ -226,7 +227,7 @@ func (f *Cluster) runControllerHop(ctx context.Context, v string) error {
 		case kickErr == nil:
 			f.log.InfoContext(ctx, "aviatrix: controller upgrade started", "from", info.Current, "to", v)
 		case WriteOutcomeUnknown(kickErr):
-			// The controller may have acted (aviatrix.md §1: an HTML or 502
+			// The controller may have acted (an HTML or 502
 			// reply while it restarts): never send it again; learn it from
 			// platform_upgrade_status.
 			f.log.WarnContext(ctx, "aviatrix: upgrade_platform reply was ambiguous; polling platform_upgrade_status to learn whether the upgrade started",
@@ -329,20 +330,44 @@ func (f *Cluster) pollJob(ctx context.Context, name string, interval time.Durati
 
 // GatewayBatchSteps returns the steps that move the named gateways (one
 // batch) to version — the controller's current version — for hand-written
-// plans; k numbers the batch in step IDs. See gatewaySteps. The names are
+// plans; k numbers the batch in step IDs. They are the steps of a
+// PlanUpgrade batch:
+//
+//  1. "gateways@<version>/bNNN-<hash>": disrupts the named gateways. Its
+//     safety check (upgrade.SafetyChecker) applies the version rules
+//     (version is the controller's current one, no gateway ahead of it, a
+//     gateway behind it only from the controller's previous version or
+//     its minor: versionpath.ErrGatewayTarget, ErrGatewayAhead,
+//     ErrGatewayNotConverged); the per-HA-set rule is the Cluster's
+//     upgrade.DisruptionChecker, which the executor's guard applies. Run
+//     re-reads the controller and refuses unless version is still its
+//     current one and the HA-set rule holds on that read (*PairError),
+//     then sends upgrade_selected_gateway per gateway (skipping those
+//     already done or upgrading) and polls until each is up, idle and on
+//     version (*UpgradeError: ErrUpgradeFailed on upgrade_fail, ErrTimeout
+//     after Waits.GatewayDeadline). Verifiable; never retried.
+//  2. "wait:gateways@…": a health gate (Waits.Verify) until every gateway
+//     is up, healthy and on version.
+//
+// A hand-written plan with a target also needs its end-state check
+// (upgrade.Plan.Converged): Cluster.Converged builds it. The names are
 // copied.
 func (f *Cluster) GatewayBatchSteps(version string, k int, names ...string) []upgrade.Step {
 	b := batch{names: slices.Clone(names)}
 	return f.newHop(opUpgrade, version).steps(b.stepKey(k), b, b.names)
 }
 
-// GatewayRollbackSteps is GatewayBatchSteps for a rollback to previous.
+// GatewayRollbackSteps is GatewayBatchSteps for a rollback to previous, the
+// controller's previous version: the steps are "rollback@<previous>/bNNN-…"
+// and its wait, and the first one rolls each gateway back through its
+// member's upgrade.Rollbacker (which re-checks previous and the gateway's
+// HA peer on a fresh read right before it sends).
 func (f *Cluster) GatewayRollbackSteps(previous string, k int, names ...string) []upgrade.Step {
 	b := batch{names: slices.Clone(names)}
 	return f.newHop(opRollback, previous).steps(b.stepKey(k), b, b.names)
 }
 
-// gwHop is what every gateway batch of one plan phase shares: the fleet,
+// gwHop is what every gateway batch of one plan phase shares: the Cluster,
 // the operation, the target version and the health gate's name. One per
 // phase, so a batch's steps carry no copy of them.
 type gwHop struct {
@@ -394,7 +419,10 @@ type gwBatch struct {
 //     is still its current (previous, for rollbacks) version and, except
 //     for outage steps, CheckPairs holds on that read (*PairError: defence
 //     in depth right before the write); then upgrade_selected_gateway per
-//     gateway (skipping gateways already done or running), then poll
+//     gateway (skipping gateways already done or running), for rollbacks
+//     through each gateway member's upgrade.Rollbacker (which re-checks
+//     the rollback version and the HA peer on its own fresh read, the
+//     latter waived for outage steps), then poll
 //     list_gateway_upgrade_status + list_vpcs_summary every GatewayPoll
 //     until each is up, complete and on v; "upgrade_fail" fails at once
 //     (*UpgradeError, ErrUpgradeFailed); GatewayDeadline fails with
@@ -562,9 +590,11 @@ func (f *Cluster) checkGatewayVersions(s upgrade.Snapshot, o op, tv Version, nam
 // controller's version ctl in one upgrade: it is not below ctl, or it is on
 // the controller's previous version prev (the normal state right after a
 // controller hop), or in ctl's minor (builds of a minor can be skipped:
-// aviatrix.md §2). A gateway further behind would skip minors, which only
+// Aviatrix Docs, "Upgrade Overview"). A gateway further behind would skip
+// minors, which only
 // the controller's own path may do one hop at a time, so it gets a
-// versionpath.ErrGatewayNotConverged violation (aviatrix.md §6 step 1: a
+// versionpath.ErrGatewayNotConverged violation (Aviatrix Docs, "Selective
+// Gateway Upgrade": a
 // controller on 6.5.300 with gateways on 6.5.200 "needs support"; hitless
 // catches up within these limits only).
 func catchUp(ctl, prev versionpath.Version, name string, gv versionpath.Version) *versionpath.Violation {
@@ -621,7 +651,7 @@ func gatewayDone(g Gateway, v string) bool {
 	return strings.EqualFold(g.State, "up") && (us == "" || us == "complete") && sameVersion(g.Version, v)
 }
 
-// runGateways kicks and polls one batch (aviatrix.md §4 Gateways).
+// runGateways kicks and polls one batch.
 func (f *Cluster) runGateways(ctx context.Context, o op, names []string, v string, outage bool) error {
 	if err := f.needClient(); err != nil {
 		return err
@@ -664,11 +694,15 @@ func (f *Cluster) runGateways(ctx context.Context, o op, names []string, v strin
 		}
 		staleFail[n] = strings.EqualFold(g.UpdateStatus, "upgrade_fail")
 		if o == opRollback {
-			err = f.c.RollbackGateways(ctx, []string{n}, v)
-		} else {
-			err = f.c.UpgradeGateways(ctx, []string{n}, v)
-		}
-		if err != nil {
+			// The core's rollback shape: the member's upgrade.Rollbacker,
+			// which re-checks the rollback version and its HA peer on a
+			// fresh read right before it sends (the outage of a step that
+			// declares downtime is passed on, so only that peer check is
+			// waived).
+			if err := f.rollbackMember(ctx, n, v, outage); err != nil {
+				return err
+			}
+		} else if err := f.c.UpgradeGateways(ctx, []string{n}, v); err != nil {
 			return fmt.Errorf("gateway %s: %w", n, err)
 		}
 		f.log.InfoContext(ctx, "aviatrix: gateway upgrade started", "gateway", n, "version", v, "rollback", o == opRollback)
@@ -678,9 +712,27 @@ func (f *Cluster) runGateways(ctx context.Context, o op, names []string, v strin
 		func(string) string { return v })
 }
 
+// rollbackMember rolls gateway name back to v through its member's
+// upgrade.Rollbacker (see gatewayMember.Rollback); outage passes the
+// declared outage of a downtime step on.
+func (f *Cluster) rollbackMember(ctx context.Context, name, v string, outage bool) error {
+	i, ok := f.snapIdx[name]
+	if !ok || i == 0 {
+		return fmt.Errorf("%w: gateway %s is not in cluster %s", ErrInventory, name, f.name)
+	}
+	rb, ok := f.members[i].(upgrade.Rollbacker)
+	if !ok {
+		return fmt.Errorf("%w: member %s cannot roll back", ErrNotSupported, name)
+	}
+	if outage {
+		ctx = withOutage(ctx, name)
+	}
+	return rb.Rollback(ctx, v)
+}
+
 // pollBatch polls list_vpcs_summary + list_gateway_upgrade_status every
-// GatewayPoll until done holds for every gateway of names (aviatrix.md §4
-// Gateways). A fresh "upgrade_fail" (one not already reported before the
+// GatewayPoll until done holds for every gateway of names (as a CloudN
+// smoke-test script polls). A fresh "upgrade_fail" (one not already reported before the
 // kick, per staleFail) fails at once with *UpgradeError (ErrUpgradeFailed);
 // passing deadline fails with *UpgradeError (ErrTimeout, wrapping the last
 // poll's problem). target renders a gateway's target for errors. TLS and

@@ -14,7 +14,7 @@ import (
 // versionpath.PathWith: the last minor of each major in scope, 6 -> 9 and
 // 7 -> 2. Source: the documented walk across majors, "… -> 6.9.latest ->
 // 7.0 -> … -> 7.2.latest -> 8.0" (docs.aviatrix.com
-// upgrade-aviatrix/upgrade-overview; shared/vendors/aviatrix.md §2). The
+// upgrade-aviatrix/upgrade-overview, "Upgrade Overview"). The
 // planner (PlanUpgrade, Cluster.Plan) and every controller hop check
 // (ControllerHopSteps, the controller member's Install) use it, so a
 // catalog that omits 6.9 cannot take 6.8.x straight to 7.0.x
@@ -24,16 +24,15 @@ func PathRules() versionpath.PathRules {
 }
 
 // VersionPrefix is the product prefix the controller puts on versions
-// ("UserConnect-7.1.1794"); ParseVersion strips it (aviatrix.md §2,
-// provider ParseVersion).
+// ("UserConnect-7.1.1794"); ParseVersion strips it (as the Terraform
+// provider's ParseVersion does).
 const VersionPrefix = "UserConnect-"
 
 // maxVersionLen bounds version text, prefix included, in bytes.
 const maxVersionLen = 64
 
 // Version is one Aviatrix software release, Major.Minor.Build
-// (docs.aviatrix.com upgrade-overview "About Release Numbers"; aviatrix.md
-// §2): 6.5.100 is major 6, minor 5, build 100. It implements
+// (Aviatrix Docs, "Upgrade Overview", "About Release Numbers"): 6.5.100 is major 6, minor 5, build 100. It implements
 // versionpath.Version and versionpath.Leveled, so versionpath.Path and the
 // controller-before-gateway checks (versionpath.CheckControllerHop, …) run
 // on it directly.
@@ -47,14 +46,14 @@ const maxVersionLen = 64
 //	                          planner refuses it (ErrUnsupportedVersion)
 //
 // 8.x strings ("8.0.0-1000.2432") are refused with ErrUnsupportedVersion:
-// no public 8.x upgrade API exists (aviatrix.md scope warning; provider
-// PR #2100 removed every upgrade call).
+// no public 8.x upgrade API exists (Terraform provider PR #2100 removed
+// every upgrade call).
 //
 // Ordering (Compare): major, minor, then untagged before tagged (tags
 // byte-wise), then a version without a build before any build of its minor,
 // then build, numerically. This deliberately differs from the provider's
 // CompareSoftwareVersions, where "6.5" sorts above "6.5.100" and two
-// different tags compare equal (aviatrix.md §2 "do not copy them blindly").
+// different tags compare equal (quirks not worth copying).
 // Major.Minor.Build comparison uses github.com/Masterminds/semver/v3.
 //
 // The zero Version is invalid; obtain one from ParseVersion.

@@ -1,8 +1,8 @@
 // Package aviatrixtest is a stateful fake Aviatrix controller for tests,
 // examples and demos, in the spirit of net/http/httptest. It speaks the
 // controller's /v2/api form API as package aviatrix expects it
-// (shared/vendors/aviatrix.md §1-§5; payload shapes from
-// shared/fixtures/aviatrix/api), with a state model:
+// (payload shapes from the Terraform provider before v8 and its tests, and
+// from Aviatrix's Controller-HA-for-AWS tests), with a state model:
 //
 //   - login: get_api_token, then login with X-Access-Key (or a plain login
 //     with Options.LegacyLogin); CIDs expire after Options.SessionTTL or on
@@ -230,8 +230,7 @@ type Call struct {
 
 // WriteFault is how the fake disturbs a write (SetWriteFault): the replies
 // of a restarting controller or a lossy network, for the client's rule
-// that a write whose outcome is unknown is never sent again (aviatrix.md
-// §1).
+// that a write whose outcome is unknown is never sent again.
 type WriteFault int
 
 const (
@@ -250,7 +249,7 @@ const (
 	FaultHTMLNoAct
 	// FaultDropAfterAct acts on the write, then drops the connection
 	// without a reply (a transport error for the client; over the
-	// in-memory transport, memtransport's connection reset).
+	// in-memory transport, a connection reset).
 	FaultDropAfterAct
 )
 
@@ -299,7 +298,8 @@ type Fake struct {
 	logins   int
 	expiryN  int
 	failing  map[string]bool
-	requests map[string]string // request id -> gateway
+	requests map[string]string              // request id -> gateway
+	entries  map[string]map[string][]string // SetReplyEntries: action -> gateway name -> vpc_state per entry
 	calls    []Call
 
 	faultAction string     // SetWriteFault: action ("" = any write)
@@ -318,7 +318,7 @@ func New(opts Options) (*Fake, error) {
 	f := &Fake{opts: opts, current: opts.ControllerVersion, previous: opts.PreviousVersion,
 		neverReturns: opts.ControllerNeverReturns, busy: opts.Busy, backupOff: opts.BackupDisabled,
 		byName: map[string]*gateway{}, cids: map[string]time.Time{}, tokens: map[string]bool{},
-		failing: map[string]bool{}, requests: map[string]string{}}
+		failing: map[string]bool{}, requests: map[string]string{}, entries: map[string]map[string][]string{}}
 	f.releases = append([]string{}, opts.Releases...)
 	f.images = DefaultImages()
 	for ct, img := range opts.Images {
@@ -444,6 +444,44 @@ func (f *Fake) takeFaultLocked(action string) WriteFault {
 	return f.fault
 }
 
+// SetReplyEntries makes the observation replies of action
+// ("list_vpcs_summary" or "list_gateway_upgrade_status") list gateway name
+// once per state given, in order, each entry with that vpc_state and the
+// gateway's other fields as they are; with no state the gateway is left
+// out of the reply. A name that is not one of the fake's gateways is added
+// as a gateway the controller has and the inventory does not (a standalone
+// AWS gateway on the controller's version). It models a controller whose
+// replies repeat, contradict or omit a gateway; the fake's state model and
+// probes are not affected. ClearReplyEntries undoes every such setting.
+func (f *Fake) SetReplyEntries(action, name string, states ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.entries[action] == nil {
+		f.entries[action] = map[string][]string{}
+	}
+	f.entries[action][name] = append([]string{}, states...)
+}
+
+// ClearReplyEntries removes every SetReplyEntries setting.
+func (f *Fake) ClearReplyEntries() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.entries)
+}
+
+// extraEntriesLocked returns the names SetReplyEntries adds to action's
+// reply that are not gateways of the fake, sorted.
+func (f *Fake) extraEntriesLocked(action string) []string {
+	var out []string
+	for n := range f.entries[action] {
+		if f.byName[n] == nil {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ExpireSessions invalidates every CID now (a session expiring mid-run).
 func (f *Fake) ExpireSessions() {
 	f.mu.Lock()
@@ -451,7 +489,7 @@ func (f *Fake) ExpireSessions() {
 	clear(f.cids)
 }
 
-// SetGatewayVersion sets a gateway's version (e.g. to build a fleet with a
+// SetGatewayVersion sets a gateway's version (e.g. to build a deployment with a
 // gateway ahead of, or behind, the controller).
 func (f *Fake) SetGatewayVersion(name, version string) {
 	f.mu.Lock()
@@ -462,7 +500,7 @@ func (f *Fake) SetGatewayVersion(name, version string) {
 }
 
 // SetGatewayImage sets a gateway's image (gw_image_name), e.g. to build a
-// fleet where some gateways already run their target image.
+// deployment where some gateways already run their target image.
 func (f *Fake) SetGatewayImage(name, image string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -796,7 +834,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // proxyErrorPage is the Apache page a restarting controller serves
-// (aviatrix.md §1: "502 Proxy Error" HTML bodies).
+// ("502 Proxy Error" HTML bodies).
 const proxyErrorPage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
 <html><head>
 <title>502 Proxy Error</title>
@@ -810,7 +848,7 @@ Reason: <strong>Error reading from remote server</strong></p></p>
 `
 
 // unavailablePage is the Apache page of a proxy without a backend
-// (aviatrix.md §1: "503 Service Unavailable" HTML bodies).
+// ("503 Service Unavailable" HTML bodies).
 const unavailablePage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
 <html><head>
 <title>503 Service Unavailable</title>
@@ -922,12 +960,24 @@ func (f *Fake) handleLocked(r *http.Request, action string, now time.Time) map[s
 		return f.compatibleImageLocked(r)
 	case "list_gateway_upgrade_status":
 		info := make([]map[string]any, 0, len(f.gws))
+		over := f.entries[action]
 		for _, g := range f.gws {
 			us := f.updateStatusLocked(g, now)
 			if n := len(g.history); n == 0 || g.history[n-1] != us {
 				g.history = append(g.history, us)
 			}
-			info = append(info, map[string]any{"name": g.name, "vpc_state": g.stateLocked(), "update_status": us})
+			states, set := over[g.name]
+			if !set {
+				states = []string{g.stateLocked()}
+			}
+			for _, st := range states {
+				info = append(info, map[string]any{"name": g.name, "vpc_state": st, "update_status": us})
+			}
+		}
+		for _, n := range f.extraEntriesLocked(action) {
+			for _, st := range over[n] {
+				info = append(info, map[string]any{"name": n, "vpc_state": st, "update_status": "complete"})
+			}
 		}
 		return ok(map[string]any{"gw_info": info})
 	case "list_vpcs_summary":
@@ -1144,7 +1194,28 @@ func (f *Fake) summaryLocked() []map[string]any {
 					"gw_image_name": ha.image, "gateway_zone": ha.region + "b", "cloud_type": ha.cloud, "private_ip": "10.0.1.10", "public_ip": "203.0.113.11"}
 			}
 		}
-		out = append(out, e)
+		states, set := f.entries["list_vpcs_summary"][g.name]
+		if !set {
+			out = append(out, e)
+			continue
+		}
+		for _, st := range states {
+			c := make(map[string]any, len(e))
+			for k, v := range e {
+				c[k] = v
+			}
+			c["vpc_state"] = st
+			out = append(out, c)
+		}
+	}
+	for _, n := range f.extraEntriesLocked("list_vpcs_summary") {
+		for _, st := range f.entries["list_vpcs_summary"][n] {
+			out = append(out, map[string]any{
+				"vpc_name": n, "account_name": "aws-prod", "cloud_type": 1, "vpc_region": "us-east-1", "vpc_state": st, "is_hagw": "no",
+				"gw_software_version": aviatrix.VersionPrefix + f.current, "gw_image_name": StartImage(1), "spoke_vpc": "no", "transit_vpc": "no",
+				"vpc_size": "t3.medium", "hagw_details": map[string]any{},
+			})
+		}
 	}
 	return out
 }

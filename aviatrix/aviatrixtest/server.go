@@ -15,8 +15,16 @@ import (
 	"github.com/hitless/hitless/upgrade"
 )
 
-// InMemoryURL is the controller URL used with the in-memory transport.
-const InMemoryURL = "https://controller.aviatrix.test"
+// ErrNotLoopback is the error of a request an in-memory transport
+// (Fake.Transport, HandlerTransport) refuses: its URL's host, or its Host
+// header, is not 127.0.0.1, ::1 or localhost. A test transport never opens
+// a connection, so there is no certificate to verify; it must therefore
+// never stand in for a connection to a real controller.
+var ErrNotLoopback = memtransport.ErrNotLoopback
+
+// InMemoryURL is the controller URL used with the in-memory transport:
+// a loopback one, the only kind an in-memory transport serves.
+const InMemoryURL = "https://localhost"
 
 // server is the fake's TLS listener on loopback.
 type server struct {
@@ -82,14 +90,18 @@ func (f *Fake) Close() {
 // testing/synctest bubbles. The request's context is honoured. It is one
 // of the two kinds of transport aviatrix.Config.Transport accepts (the
 // in-memory kind never opens a connection, so there is no certificate to
-// verify).
+// verify), and like HandlerTransport it serves loopback hosts only
+// (ErrNotLoopback otherwise).
 func (f *Fake) Transport() http.RoundTripper { return HandlerTransport(f) }
 
 // HandlerTransport returns an in-memory http.RoundTripper serving every
 // request with h (for tests that script a controller's replies), of the
-// kind aviatrix.Config.Transport accepts. A handler that panics with
-// http.ErrAbortHandler makes the round trip fail with a transport error
-// (a dropped connection).
+// kind aviatrix.Config.Transport accepts. It serves loopback hosts only
+// (127.0.0.1, ::1, localhost, e.g. InMemoryURL): a request for any other
+// host, by its URL or its Host header, fails with ErrNotLoopback before h
+// sees it, so it can never stand in for a verified TLS connection to a
+// real controller. A handler that panics with http.ErrAbortHandler makes
+// the round trip fail with a transport error (a dropped connection).
 func HandlerTransport(h http.Handler) http.RoundTripper {
 	return &memtransport.Transport{Handler: h}
 }
@@ -114,7 +126,8 @@ func (f *Fake) ClientConfig() aviatrix.Config {
 
 // Fast sets millisecond durations for demos and examples over real time
 // (a controller hop takes about 0.2 s, a gateway upgrade 50 ms). Use it as
-// a NewCluster modifier or on Options, with FastTiming for the fleet.
+// a NewWithPairs modifier or on Options, with FastTiming as the
+// aviatrix.ClusterOptions Waits.
 func Fast(o *Options) {
 	o.PlatformUpgrade, o.RestartWindow, o.NotReadyWindow = 100*time.Millisecond, 60*time.Millisecond, 30*time.Millisecond
 	o.GatewayUpgrade, o.ProbeEvery = 50*time.Millisecond, 5*time.Millisecond

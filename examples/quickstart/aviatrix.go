@@ -122,11 +122,11 @@ func runAviatrix(ctx context.Context, o options) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		fleet, err := aviatrix.Open(ctx, client, aviatrix.ClusterOptions{Name: "aviatrix", Waits: timing})
+		cluster, err := aviatrix.Open(ctx, client, aviatrix.ClusterOptions{Name: "aviatrix", Waits: timing})
 		if err != nil {
 			return nil, err
 		}
-		plan, err := fleet.PlanUpgrade(aviatrix.UpgradeRequest{Target: o.target, BatchSize: 4, CatchUp: !first})
+		plan, err := cluster.PlanUpgrade(aviatrix.UpgradeRequest{Target: o.target, BatchSize: 4, CatchUp: !first})
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +138,7 @@ func runAviatrix(ctx context.Context, o options) (*result, error) {
 			}
 			fmt.Fprintf(o.out, "\nDry run:\n%s\n", plan.Render())
 		}
-		return (&upgrade.Executor{OnEvent: progress(o.out), Journal: j, Redact: []string{cfg.Password}}).Run(ctx, fleet, plan.Plan)
+		return (&upgrade.Executor{OnEvent: progress(o.out), Journal: j, Redact: []string{cfg.Password}}).Run(ctx, cluster, plan.Plan)
 	}
 	rep, err := runWithCrash(ctx, o, dir, attempt)
 	if rep != nil {

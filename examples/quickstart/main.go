@@ -221,9 +221,12 @@ func progress(w io.Writer) func(upgrade.Event) {
 // right there, before the record was written.
 var errCrashed = errors.New("simulated crash: the process died here")
 
-// crashingJournal accepts limit appends, then fails every later one.
+// crashingJournal accepts limit appends, then fails every later one. It
+// keeps the file journal's lock (Lock/Unlock are promoted), so the
+// executor releases it when the "dead" run returns, as the OS would for a
+// process that died.
 type crashingJournal struct {
-	upgrade.Journal
+	*upgrade.FileJournal
 	n, limit int
 }
 
@@ -232,7 +235,7 @@ func (j *crashingJournal) Append(ctx context.Context, r upgrade.Record) error {
 		return errCrashed
 	}
 	j.n++
-	return j.Journal.Append(ctx, r)
+	return j.FileJournal.Append(ctx, r)
 }
 
 // runWithCrash runs attempt (one "process": connect, observe, plan, run)
@@ -245,7 +248,7 @@ func runWithCrash(_ context.Context, o options, dir string, attempt func(j upgra
 	if o.crashAfter <= 0 {
 		return attempt(&upgrade.FileJournal{Path: path}, true)
 	}
-	rep, err := attempt(&crashingJournal{Journal: &upgrade.FileJournal{Path: path}, limit: o.crashAfter}, true)
+	rep, err := attempt(&crashingJournal{FileJournal: &upgrade.FileJournal{Path: path}, limit: o.crashAfter}, true)
 	if !errors.Is(err, errCrashed) {
 		return rep, err // done (or failed) before the crash point
 	}

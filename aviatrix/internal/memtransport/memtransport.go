@@ -8,8 +8,10 @@ package memtransport
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 )
 
 // ErrConnectionReset is returned by RoundTrip when the handler aborts the
@@ -18,9 +20,16 @@ import (
 // write, like a real reset).
 var ErrConnectionReset = errors.New("memtransport: connection reset by peer (handler aborted)")
 
+// ErrNotLoopback is returned by RoundTrip for a request whose host is not
+// loopback (127.0.0.1, ::1 or localhost).
+var ErrNotLoopback = errors.New("memtransport: in-memory test transport refuses a non-loopback host")
+
 // Transport serves every request with Handler in memory, without sockets,
 // so it works inside testing/synctest bubbles. The request's context is
-// honoured before and after the handler runs.
+// honoured before and after the handler runs. Only loopback hosts are
+// served (see Loopback): a request for any other host is refused with
+// ErrNotLoopback before the handler sees it, so a test transport can never
+// stand in for a verified connection to a real server.
 type Transport struct {
 	// Handler answers the requests; required.
 	Handler http.Handler
@@ -35,6 +44,9 @@ func (t *Transport) RoundTrip(req *http.Request) (resp *http.Response, err error
 	}
 	if err := req.Context().Err(); err != nil {
 		return nil, err
+	}
+	if req.URL == nil || !Loopback(req.URL.Host) || (req.Host != "" && !Loopback(req.Host)) {
+		return nil, ErrNotLoopback
 	}
 	rec := httptest.NewRecorder()
 	if aborted := serve(t.Handler, rec, req); aborted {
@@ -60,5 +72,24 @@ func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool
 		}
 	}()
 	h.ServeHTTP(w, r)
+	return false
+}
+
+// Loopback reports whether hostport (a URL's host, with or without a
+// port; IPv6 in brackets) names the loopback host: 127.0.0.1, ::1 or
+// localhost (any case). Other names, even ones that resolve to loopback,
+// and other addresses of 127.0.0.0/8 are not accepted: the check needs no
+// resolver and leaves no doubt.
+func Loopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	switch strings.ToLower(host) {
+	case "127.0.0.1", "::1", "localhost":
+		return true
+	}
 	return false
 }
