@@ -80,7 +80,9 @@ type ClusterOptions struct {
 	Name string
 	// Waits governs the steps' waits.
 	Waits Waits
-	// Logger receives step progress (no secrets); nil discards.
+	// Logger receives step progress (no secrets); nil means the client's
+	// Config.Logger (so one logger set on the client reaches every layer),
+	// or discard for a planning-only cluster.
 	Logger *slog.Logger
 }
 
@@ -135,6 +137,9 @@ func NewCluster(c *Client, inv *Inventory, opts ClusterOptions) (*Cluster, error
 		inv: Inventory{Controller: inv.Controller, Gateways: slices.Clone(inv.Gateways), Releases: slices.Clone(inv.Releases)}}
 	if f.name == "" {
 		f.name = "aviatrix"
+	}
+	if f.log == nil && c != nil {
+		f.log = c.log // one logger per layer: the client's reaches the cluster
 	}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
