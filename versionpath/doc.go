@@ -26,6 +26,12 @@
 //     minor of each major (Aviatrix: 6.9 before 7.0, 7.2 before 8.0).
 //   - [MultiStagePath] and [CheckMultiStageHop] apply a table of required
 //     intermediate releases (default: R80.20SP / R80.30SP via R81.20 to R82).
+//   - [CheckJunosHop], [CheckJunosPath] and [JunosPath] apply the Junos
+//     release-span rule (at most three releases per hop, EEOL releases to
+//     the next two EEOL releases) over a table of release trains
+//     ([DefaultJunosReleases]); [Junos] is the Junos version grammar
+//     (21.4R3-S10, 15.1X49-D180.2), ordered by (major, minor, type,
+//     release, D, S, spin).
 //   - [CheckTakeMinimum] applies a table of minimum Jumbo Hotfix takes before a
 //     major upgrade (default: R81.20 take 92, R81.10 take 172 before R82).
 //     The Check Point tables are project requirements that were NOT found in
