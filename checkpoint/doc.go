@@ -1,0 +1,60 @@
+// Package checkpoint reads the command output of Check Point ClusterXL/VSX/Maestro
+// gateways (Gaia OS): cluster state, cluster interfaces, the Multi-Version
+// Cluster (MVC) setting, VSX status, the installed Jumbo Hotfix (JHF) take
+// and the software version. It holds the parsers only: the cluster driver and
+// the upgrade planner (MVC upgrade procedure, JHF take minimums) come later.
+// It does no I/O; every function is pure and safe for concurrent use.
+//
+// # Parsers
+//
+//   - [ParseClusterState]: Expert `cphaprob state` / Clish `show cluster
+//     state` (cluster mode, members with their state and attention flags,
+//     Active PNOTEs, last state change, last failover, failover counter).
+//   - [ParseClusterInterfaces]: `cphaprob -a if` / `cphaprob -a -m if`
+//     (required interfaces, per-interface state, sync, CCP mode, virtual
+//     cluster interfaces).
+//   - [ParseMVC]: `cphaprob mvc` / Clish `show cluster members mvc`. Its
+//     output format is NOT publicly documented; see the function.
+//   - [ParseVSXStat]: `vsx stat -v` (Virtual Systems, Virtual Switches and
+//     Virtual Routers, policy, SIC); a non-VSX gateway gives [ErrNotVSX].
+//   - [ParseJumboTake]: `cpinfo -y all` and Clish `show installer packages
+//     installed` (the take of the main Jumbo Hotfix Accumulator).
+//   - [ParseVersion]: `fw ver` and Clish `show version all`; the release is
+//     read with the versionpath.CheckPoint grammar.
+//
+// # Robustness
+//
+// Outputs are read the way an SSH session delivers them: CRLF or LF line
+// ends, prompt lines (Clish "host>", Expert "[Expert@host:0]#") with or
+// without the command echo, a `watch` header ("Every 2.0s: ..."), pager
+// artefacts ("--More--", "-- More --", with the backspaces, carriage returns
+// and ANSI escapes a terminal pager leaves), unsolicited syslog lines
+// ("Message from syslogd@host at ...", plain syslog lines) and any number of
+// blank lines. Columns are found by words and separators, never by fixed
+// character offsets, because column widths and whitespace differ between
+// releases and between vendor-document copies.
+//
+// # Errors
+//
+// Parsing fails closed: an output that cannot be read is never taken for a
+// healthy state. Every error returned by a parser is a [*ParseError] naming
+// the command, the 1-based line and its text and the reason; errors.Is
+// matches its category: [ErrUnrecognized] (output not readable), [ErrNotVSX]
+// (`vsx stat -v` on a gateway without VSX), [ErrNoTake] (no Jumbo Hotfix take
+// printed) or [ErrNoHotfixes] (no hotfix installed at all, which also matches
+// ErrNoTake).
+//
+// # Sources
+//
+// Check Point R81 CLI Reference Guide ("Viewing Cluster State",
+// "Configuring the Multi-Version Cluster Mechanism"), ClusterXL R80.20,
+// R80.40, R81 and R81.10 Administration Guides ("Viewing Cluster State",
+// "Viewing Cluster Interfaces"), the Quantum Spark R81.10.X and R82.00.X CLI
+// Reference Guides (cphaprob), the VSX and Gaia Administration Guides ("vsx
+// stat", "show version", CPUSE "show installer packages"), sk20576 (per
+// interface CCP layout), sk107042 (MVC), the R81.20 Installation and Upgrade
+// Guide (VSX MVC procedure), sk125152 (cluster event codes), and public real
+// captures of each command (their provenance is listed in the package's
+// testdata directory). What could not be verified against a public capture is
+// said in the doc comment of each parser.
+package checkpoint
