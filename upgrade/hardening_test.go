@@ -303,7 +303,7 @@ func TestPreCheckRefusesClusterProblems(t *testing.T) {
 
 func TestRolloutNilExecutorIsAnError(t *testing.T) {
 	c := pair()
-	r := &upgrade.Rollout{NewExecutor: func(upgrade.RolloutTarget) *upgrade.Executor { return nil }}
+	r := &upgrade.Rollout{MaxParallelClusters: 1, NewExecutor: func(upgrade.RolloutTarget) *upgrade.Executor { return nil }}
 	rep, err := r.Run(t.Context(), []upgrade.RolloutTarget{{Cluster: c, Version: "2.0", Planner: upgrade.Rolling{Cluster: c, Grammar: versionpath.Dotted{}}}})
 	require.ErrorIs(t, err, upgrade.ErrInvalid)
 	assert.Equal(t, "failed", rep.Results[0].Status)

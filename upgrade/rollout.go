@@ -1,14 +1,19 @@
 package upgrade
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/go-multierror"
 )
 
-// RolloutTarget is one cluster of a fleet rollout.
+// RolloutTarget is one cluster of a rollout.
 type RolloutTarget struct {
 	// Cluster to upgrade; its Name must be unique in the rollout.
 	Cluster Cluster
@@ -17,12 +22,23 @@ type RolloutTarget struct {
 	Planner Planner
 	// Version is the target version passed to Planner.
 	Version string
-	// Group is the topology unit (pod, site, region) that limits
-	// concurrency: at most Rollout.PerGroup clusters of one group run at
-	// once. Empty means the cluster is its own group.
+	// Group is the topology key (pod, site, region) that limits
+	// concurrency: at most Rollout.PerGroup (or Rollout.GroupLimits[Group])
+	// clusters of one group run at once (IBM Cloud vSRX: one gateway per
+	// pod). Empty means the cluster is its own group.
 	Group string
 	// Journal, if set, is used for this cluster's run (resume after crash).
 	Journal Journal
+	// Expected is the expected duration of this cluster's upgrade (an
+	// estimate, e.g. members × reboot time); unless Rollout.KeepOrder is
+	// set, the clusters with the longest Expected start first, which
+	// shortens the rollout (a critical-path heuristic). 0 = unknown.
+	Expected time.Duration
+	// ConvergeWithin bounds this cluster's run: a cluster in mixed versions
+	// must converge within its vendor's window (e.g. 72 hours between the
+	// first and the last Check Point Maestro SGM). At the bound the run
+	// stops at its next safe point and the cluster fails; 0 = no bound.
+	ConvergeWithin time.Duration
 }
 
 // RolloutResult is one cluster's outcome in a RolloutReport.
@@ -54,198 +70,412 @@ type RolloutReport struct {
 }
 
 // ErrRolloutHalted: the rollout stopped starting clusters (canary failed,
-// failure budget spent, window closed, approval refused).
+// failure budget spent, window closed, approval refused or not given in
+// time).
 var ErrRolloutHalted = errors.New("rollout halted")
 
-// Rollout upgrades many clusters: canaries first (one at a time, all must
-// succeed), then the rest with at most MaxParallelClusters clusters at once and at
-// most PerGroup per topology group (e.g. Junos "one cluster per pod at a
-// time"). It stops starting new clusters after MaxFailures failures, when
-// the maintenance window ends, or when Approve refuses; clusters already
-// running finish (each one's own executor stops only at safe points when
-// ctx is cancelled). Each cluster runs under its own Executor built by
-// NewExecutor, so the availability guard applies to every cluster.
+// Rollout upgrades many clusters of any vendors in one run.
+//
+// Canaries (the first Canaries targets, in input order) run first, one at
+// a time; any canary failure halts the rollout. ApproveRest, if set, is
+// then asked once before the rest. The rest are scheduled work-conserving:
+// whenever a slot frees, the next eligible cluster starts at once (no
+// batch barriers), eligible meaning at most MaxParallelClusters running
+// and at most the group's limit running in its group; among the eligible,
+// the longest Expected first unless KeepOrder. No cluster starts once
+// MaxFailures clusters (or MaxFailurePercent of all) have failed, once an
+// approval is refused or not given within ApprovalTimeout, or at or after
+// WindowEnd; at WindowEnd the running clusters stop at their next safe
+// point (their executors see the context end). Each cluster runs under its
+// own Executor from NewExecutor, so the availability guard and the check
+// after every step apply to every cluster.
 type Rollout struct {
-	// MaxParallelClusters bounds concurrent clusters; 0 means 1.
+	// MaxParallelClusters bounds the clusters running at once; >= 1.
 	MaxParallelClusters int
-	// PerGroup bounds concurrent clusters of one Group; 0 means 1.
+	// PerGroup bounds the running clusters of one Group; 0 means 1.
 	PerGroup int
+	// GroupLimits overrides PerGroup for the groups it names (e.g. a lab
+	// pod that may run three at once); every key must be the Group of
+	// some target, and every value >= 1.
+	GroupLimits map[string]int
 	// Canaries is how many targets, from the start of the list, run first
 	// and alone; any canary failure halts the rollout.
 	Canaries int
 	// MaxFailures halts the rollout once this many clusters failed; 0
-	// means 1 (stop at the first failure).
+	// means 1 (stop at the first failure) unless MaxFailurePercent is set.
 	MaxFailures int
+	// MaxFailurePercent, if > 0, halts the rollout once failed clusters
+	// reach this percentage of all targets (e.g. 10).
+	MaxFailurePercent int
 	// WindowEnd, if not zero, is the end of the maintenance window: no
-	// cluster starts at or after it.
+	// cluster starts at or after it, and running clusters stop at their
+	// next safe point when it passes. A window already closed when Run is
+	// called is an *InvalidError.
 	WindowEnd time.Time
-	// Approve, if set, is asked before each cluster starts.
+	// Approve, if set, is asked before each cluster starts; an error skips
+	// it and halts the rollout.
 	Approve func(ctx context.Context, t RolloutTarget) error
+	// ApproveRest, if set, is asked once after the canaries succeeded and
+	// before any other cluster starts, with the canaries' results; an
+	// error halts the rollout.
+	ApproveRest func(ctx context.Context, canaries []RolloutResult) error
+	// ApprovalTimeout bounds every Approve and ApproveRest call: an answer
+	// that has not come by then counts as a refusal. 0 means no bound
+	// beyond ctx.
+	ApprovalTimeout time.Duration
+	// KeepOrder starts the non-canary clusters in input order (still
+	// skipping past any whose group is full) instead of longest Expected
+	// first.
+	KeepOrder bool
 	// NewExecutor returns the executor for one target; nil means a plain
 	// Executor. The target's Journal is used when the executor has none. A
 	// nil executor fails that cluster with an *InvalidError.
 	NewExecutor func(t RolloutTarget) *Executor
 }
 
-// Run executes the rollout. The error is nil only when every target is
-// done; otherwise it joins each cluster's error and, when the rollout
-// halted, an error matching ErrRolloutHalted that says why.
-func (r *Rollout) Run(ctx context.Context, targets []RolloutTarget) (*RolloutReport, error) {
-	rep := &RolloutReport{Started: time.Now(), Results: make([]RolloutResult, len(targets))}
+// validate reports every problem with the rollout and its targets at once.
+func (r *Rollout) validate(targets []RolloutTarget) error {
 	var probs []string
+	if r.MaxParallelClusters <= 0 {
+		probs = append(probs, fmt.Sprintf("MaxParallelClusters %d must be >= 1", r.MaxParallelClusters))
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"PerGroup", r.PerGroup}, {"Canaries", r.Canaries}, {"MaxFailures", r.MaxFailures}, {"MaxFailurePercent", r.MaxFailurePercent}} {
+		if n.v < 0 {
+			probs = append(probs, fmt.Sprintf("%s %d must be >= 0", n.name, n.v))
+		}
+	}
+	if r.MaxFailurePercent > 100 {
+		probs = append(probs, fmt.Sprintf("MaxFailurePercent %d must be <= 100", r.MaxFailurePercent))
+	}
+	if r.ApprovalTimeout < 0 {
+		probs = append(probs, fmt.Sprintf("ApprovalTimeout %v must be >= 0", r.ApprovalTimeout))
+	}
+	if !r.WindowEnd.IsZero() && !time.Now().Before(r.WindowEnd) {
+		probs = append(probs, fmt.Sprintf("the maintenance window already ended at %s", r.WindowEnd.Format(time.RFC3339)))
+	}
+	groups := map[string]bool{}
 	seen := map[string]bool{}
 	for i, t := range targets {
-		rep.Results[i] = RolloutResult{Status: "not-started", Group: t.Group, Canary: i < r.Canaries}
 		if t.Cluster == nil || t.Planner == nil {
 			probs = append(probs, fmt.Sprintf("target %d has no cluster or planner", i))
 			continue
 		}
-		rep.Results[i].Cluster = t.Cluster.Name()
 		if seen[t.Cluster.Name()] {
 			probs = append(probs, fmt.Sprintf("cluster %q listed twice", t.Cluster.Name()))
 		}
 		seen[t.Cluster.Name()] = true
+		groups[t.Group] = true
+		if t.Expected < 0 || t.ConvergeWithin < 0 {
+			probs = append(probs, fmt.Sprintf("cluster %q: Expected and ConvergeWithin must be >= 0", t.Cluster.Name()))
+		}
+	}
+	for _, g := range slices.Sorted(func(yield func(string) bool) {
+		for g := range r.GroupLimits {
+			if !yield(g) {
+				return
+			}
+		}
+	}) {
+		if !groups[g] || g == "" {
+			probs = append(probs, fmt.Sprintf("GroupLimits names group %q, which no target has", g))
+		}
+		if r.GroupLimits[g] < 1 {
+			probs = append(probs, fmt.Sprintf("GroupLimits[%q] %d must be >= 1", g, r.GroupLimits[g]))
+		}
 	}
 	if len(probs) > 0 {
+		return &InvalidError{What: "rollout", Problems: probs}
+	}
+	return nil
+}
+
+// oneLine formats a multierror with one line per cluster.
+func oneLine(es []error) string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = "- " + strings.ReplaceAll(e.Error(), "\n", " ")
+	}
+	return fmt.Sprintf("%d problem(s) in the rollout:\n%s", len(es), strings.Join(lines, "\n"))
+}
+
+// Run executes the rollout. The error is nil only when every target is
+// done; otherwise it is a *multierror.Error (github.com/hashicorp/
+// go-multierror) with one entry per failed or skipped cluster, formatted
+// one line each, plus, when the rollout halted, an entry matching
+// ErrRolloutHalted that says why. errors.Is and errors.As reach every
+// entry. Bad input (see the field docs) is an *InvalidError listing every
+// problem, and no cluster starts.
+func (r *Rollout) Run(ctx context.Context, targets []RolloutTarget) (*RolloutReport, error) {
+	rep := &RolloutReport{Started: time.Now(), Results: make([]RolloutResult, len(targets))}
+	for i, t := range targets {
+		rep.Results[i] = RolloutResult{Status: "not-started", Group: t.Group, Canary: i < r.Canaries}
+		if t.Cluster != nil {
+			rep.Results[i].Cluster = t.Cluster.Name()
+		}
+	}
+	if err := r.validate(targets); err != nil {
 		rep.Finished = time.Now()
-		return rep, &InvalidError{What: "rollout", Problems: probs}
+		return rep, err
 	}
-	maxPar, perGroup, maxFail := max(r.MaxParallelClusters, 1), max(r.PerGroup, 1), max(r.MaxFailures, 1)
+	maxFail := r.MaxFailures
+	if maxFail == 0 && r.MaxFailurePercent == 0 {
+		maxFail = 1
+	}
+	// The window's end cancels the running clusters (their executors stop
+	// at the next safe point).
+	runCtx, cancelRuns := ctx, context.CancelFunc(func() {})
+	if !r.WindowEnd.IsZero() {
+		runCtx, cancelRuns = context.WithDeadline(ctx, r.WindowEnd)
+	}
+	defer cancelRuns()
 
-	var (
-		mu       sync.Mutex
-		cond     = sync.NewCond(&mu)
-		running  int
-		inGroup  = map[string]int{}
-		failures int
-		halted   error
-		errs     []error
-		wg       sync.WaitGroup
-	)
-	group := func(t RolloutTarget) string {
-		if t.Group == "" {
-			return "\x00" + t.Cluster.Name()
-		}
-		return t.Group
-	}
-	runOne := func(i int) {
-		t := targets[i]
-		res := &rep.Results[i]
-		err := func() error {
-			snap, err := t.Cluster.Observe(ctx)
-			if err != nil {
-				return fmt.Errorf("observe: %w", err)
-			}
-			p, err := t.Planner.Plan(snap, t.Version)
-			if err != nil {
-				return err
-			}
-			ex := &Executor{Journal: t.Journal}
-			if r.NewExecutor != nil {
-				ex = r.NewExecutor(t)
-				if ex == nil {
-					return &InvalidError{What: "rollout target " + t.Cluster.Name(), Problems: []string{"Rollout.NewExecutor returned nil"}}
-				}
-				if ex.Journal == nil {
-					ex.Journal = t.Journal
-				}
-			}
-			res.Report, err = ex.Run(ctx, t.Cluster, p)
-			return err
-		}()
-		mu.Lock()
-		defer mu.Unlock()
-		running--
-		inGroup[group(t)]--
-		if err != nil {
-			res.Status, res.Reason = "failed", err.Error()
-			failures++
-			errs = append(errs, fmt.Errorf("cluster %s: %w", t.Cluster.Name(), err))
-			if res.Canary && halted == nil {
-				halted = fmt.Errorf("%w: canary %s failed", ErrRolloutHalted, t.Cluster.Name())
-			} else if failures >= maxFail && halted == nil {
-				halted = fmt.Errorf("%w: %d cluster(s) failed (budget %d)", ErrRolloutHalted, failures, maxFail)
-			}
-		} else {
-			res.Status = "done"
-		}
-		cond.Broadcast()
-	}
-
-	// start waits for a free slot for target i and launches it; false when
-	// the rollout halted.
-	start := func(i int, alone bool) bool {
-		t := targets[i]
-		mu.Lock()
-		for halted == nil && ctx.Err() == nil &&
-			(running >= maxPar || inGroup[group(t)] >= perGroup || (alone && running > 0)) {
-			cond.Wait()
-		}
-		switch {
-		case halted != nil:
-		case ctx.Err() != nil:
-			halted = fmt.Errorf("%w: %w", ErrRolloutHalted, ctx.Err())
-		case !r.WindowEnd.IsZero() && !time.Now().Before(r.WindowEnd):
-			halted = fmt.Errorf("%w: maintenance window ended at %s", ErrRolloutHalted, r.WindowEnd.Format(time.RFC3339))
-		}
-		if halted != nil {
-			mu.Unlock()
-			return false
-		}
-		running++
-		inGroup[group(t)]++
-		mu.Unlock()
-		if r.Approve != nil {
-			err := r.Approve(ctx, t)
-			if err == nil && !r.WindowEnd.IsZero() && !time.Now().Before(r.WindowEnd) {
-				err = fmt.Errorf("approved after the maintenance window ended at %s", r.WindowEnd.Format(time.RFC3339))
-			}
-			if err != nil {
-				mu.Lock()
-				running--
-				inGroup[group(t)]--
-				rep.Results[i].Status, rep.Results[i].Reason = "skipped", "not approved: "+err.Error()
-				halted = fmt.Errorf("%w: cluster %s not approved: %w", ErrRolloutHalted, t.Cluster.Name(), err)
-				cond.Broadcast()
-				mu.Unlock()
-				return false
-			}
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runOne(i)
-		}()
-		return true
-	}
-	// Wake waiters when ctx ends.
-	stop := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		cond.Broadcast()
-		mu.Unlock()
+	s := &scheduler{r: r, targets: targets, rep: rep, maxFail: maxFail, inGroup: map[string]int{}}
+	s.cond = sync.NewCond(&s.mu)
+	stop := context.AfterFunc(runCtx, func() {
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
 	})
 	defer stop()
 
-	for i := range targets {
-		canary := i < r.Canaries
-		if !start(i, canary) {
+	canaries := min(r.Canaries, len(targets))
+	for i := range canaries {
+		if !s.startAlone(ctx, runCtx, i) {
 			break
 		}
-		if canary {
-			// A canary runs alone: wait for it before starting anything else.
-			mu.Lock()
-			for running > 0 {
-				cond.Wait()
-			}
-			mu.Unlock()
+	}
+	s.wg.Wait()
+	if r.ApproveRest != nil && canaries < len(targets) && s.halted == nil {
+		if err := r.approve(ctx, func(ctx context.Context) error { return r.ApproveRest(ctx, slices.Clone(rep.Results[:canaries])) }); err != nil {
+			s.halted = fmt.Errorf("%w: the rest after the canaries was not approved: %w", ErrRolloutHalted, err)
 		}
 	}
-	wg.Wait()
-	rep.Finished = time.Now()
-	if halted != nil {
-		errs = append(errs, halted)
+	rest := make([]int, 0, len(targets)-canaries)
+	for i := canaries; i < len(targets); i++ {
+		rest = append(rest, i)
 	}
-	err := errors.Join(errs...)
-	rep.OK = err == nil
-	return rep, err
+	if !r.KeepOrder {
+		slices.SortStableFunc(rest, func(a, b int) int { return cmp.Compare(targets[b].Expected, targets[a].Expected) })
+	}
+	s.schedule(ctx, runCtx, rest)
+	s.wg.Wait()
+	rep.Finished = time.Now()
+	errs := s.errs
+	if s.halted != nil {
+		errs = append(errs, s.halted)
+	}
+	if len(errs) == 0 {
+		rep.OK = true
+		return rep, nil
+	}
+	return rep, &multierror.Error{Errors: errs, ErrorFormat: oneLine}
+}
+
+// approve calls f bounded by ApprovalTimeout: an answer that does not come
+// in time is a refusal, even if f ignores its context.
+func (r *Rollout) approve(ctx context.Context, f func(ctx context.Context) error) error {
+	if r.ApprovalTimeout <= 0 {
+		return f(ctx)
+	}
+	actx, cancel := context.WithTimeout(ctx, r.ApprovalTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f(actx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-actx.Done():
+		return fmt.Errorf("no answer within %v: %w", r.ApprovalTimeout, actx.Err())
+	}
+}
+
+// scheduler is the state of one Rollout.Run.
+type scheduler struct {
+	r       *Rollout
+	targets []RolloutTarget
+	rep     *RolloutReport
+	maxFail int
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	running  int
+	inGroup  map[string]int
+	failures int
+	halted   error
+	errs     []error
+	wg       sync.WaitGroup
+}
+
+func (s *scheduler) group(t RolloutTarget) string {
+	if t.Group == "" {
+		return "\x00" + t.Cluster.Name()
+	}
+	return t.Group
+}
+
+func (s *scheduler) groupLimit(t RolloutTarget) int {
+	if n, ok := s.r.GroupLimits[t.Group]; ok && t.Group != "" {
+		return n
+	}
+	return max(s.r.PerGroup, 1)
+}
+
+// checkStopLocked reports whether the rollout stops starting clusters,
+// recording why (the first reason wins) when the context or the window
+// ended.
+func (s *scheduler) checkStopLocked(ctx, runCtx context.Context) bool {
+	switch {
+	case s.halted != nil:
+	case ctx.Err() != nil:
+		s.halted = fmt.Errorf("%w: %w", ErrRolloutHalted, ctx.Err())
+	case runCtx.Err() != nil || (!s.r.WindowEnd.IsZero() && !time.Now().Before(s.r.WindowEnd)):
+		s.halted = fmt.Errorf("%w: maintenance window ended at %s", ErrRolloutHalted, s.r.WindowEnd.Format(time.RFC3339))
+	}
+	return s.halted != nil
+}
+
+// startAlone runs canary i with nothing else running; false when the
+// rollout halted.
+func (s *scheduler) startAlone(ctx, runCtx context.Context, i int) bool {
+	s.mu.Lock()
+	for s.running > 0 && !s.checkStopLocked(ctx, runCtx) {
+		s.cond.Wait()
+	}
+	if s.checkStopLocked(ctx, runCtx) {
+		s.mu.Unlock()
+		return false
+	}
+	s.mu.Unlock()
+	if !s.launch(ctx, runCtx, i) {
+		return false
+	}
+	s.mu.Lock()
+	for s.running > 0 {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+	return true
+}
+
+// schedule starts the targets of pending as slots free, work-conserving:
+// the first eligible one (in pending's order) starts as soon as a slot and
+// its group allow.
+func (s *scheduler) schedule(ctx, runCtx context.Context, pending []int) {
+	for len(pending) > 0 {
+		s.mu.Lock()
+		pick := -1
+		for !s.checkStopLocked(ctx, runCtx) {
+			if s.running < s.r.MaxParallelClusters {
+				pick = slices.IndexFunc(pending, func(i int) bool {
+					t := s.targets[i]
+					return s.inGroup[s.group(t)] < s.groupLimit(t)
+				})
+				if pick >= 0 {
+					break
+				}
+			}
+			s.cond.Wait()
+		}
+		stopped := s.halted != nil
+		s.mu.Unlock()
+		if stopped {
+			return
+		}
+		i := pending[pick]
+		pending = slices.Delete(pending, pick, pick+1)
+		if !s.launch(ctx, runCtx, i) {
+			return
+		}
+	}
+}
+
+// launch takes a slot for target i, asks Approve, and starts its run in a
+// goroutine; false when the approval refused (the rollout then halts).
+func (s *scheduler) launch(ctx, runCtx context.Context, i int) bool {
+	t := s.targets[i]
+	s.mu.Lock()
+	s.running++
+	s.inGroup[s.group(t)]++
+	s.mu.Unlock()
+	if s.r.Approve != nil {
+		err := s.r.approve(ctx, func(ctx context.Context) error { return s.r.Approve(ctx, t) })
+		if err == nil && !s.r.WindowEnd.IsZero() && !time.Now().Before(s.r.WindowEnd) {
+			err = fmt.Errorf("approved after the maintenance window ended at %s", s.r.WindowEnd.Format(time.RFC3339))
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.running--
+			s.inGroup[s.group(t)]--
+			s.rep.Results[i].Status, s.rep.Results[i].Reason = "skipped", "not approved: "+err.Error()
+			if s.halted == nil {
+				s.halted = fmt.Errorf("%w: cluster %s not approved: %w", ErrRolloutHalted, t.Cluster.Name(), err)
+			}
+			s.cond.Broadcast()
+			s.mu.Unlock()
+			return false
+		}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runOne(runCtx, i)
+	}()
+	return true
+}
+
+// runOne observes, plans and runs target i, then frees its slot.
+func (s *scheduler) runOne(ctx context.Context, i int) {
+	t := s.targets[i]
+	res := &s.rep.Results[i]
+	if t.ConvergeWithin > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.ConvergeWithin)
+		defer cancel()
+	}
+	var report *Report
+	err := func() error {
+		ex := &Executor{Journal: t.Journal}
+		if s.r.NewExecutor != nil {
+			ex = s.r.NewExecutor(t)
+			if ex == nil {
+				return &InvalidError{What: "rollout target " + t.Cluster.Name(), Problems: []string{"Rollout.NewExecutor returned nil"}}
+			}
+			if ex.Journal == nil && t.Journal != nil {
+				c := *ex // the caller's executor is not changed
+				c.Journal = t.Journal
+				ex = &c
+			}
+		}
+		rep, err := ex.Upgrade(ctx, t.Cluster, t.Planner, t.Version)
+		report = rep
+		return err
+	}()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res.Report = report
+	s.running--
+	s.inGroup[s.group(t)]--
+	if err != nil {
+		res.Status, res.Reason = "failed", err.Error()
+		s.failures++
+		s.errs = append(s.errs, fmt.Errorf("cluster %s: %w", t.Cluster.Name(), err))
+		windowEnded := !s.r.WindowEnd.IsZero() && !time.Now().Before(s.r.WindowEnd)
+		switch {
+		case s.halted != nil:
+		case windowEnded:
+			s.halted = fmt.Errorf("%w: maintenance window ended at %s", ErrRolloutHalted, s.r.WindowEnd.Format(time.RFC3339))
+		case res.Canary:
+			s.halted = fmt.Errorf("%w: canary %s failed", ErrRolloutHalted, t.Cluster.Name())
+		case s.maxFail > 0 && s.failures >= s.maxFail:
+			s.halted = fmt.Errorf("%w: %d cluster(s) failed (budget %d)", ErrRolloutHalted, s.failures, s.maxFail)
+		case s.r.MaxFailurePercent > 0 && s.failures*100 >= s.r.MaxFailurePercent*len(s.targets):
+			s.halted = fmt.Errorf("%w: %d of %d clusters failed (budget %d%%)", ErrRolloutHalted, s.failures, len(s.targets), s.r.MaxFailurePercent)
+		}
+	} else {
+		res.Status = "done"
+	}
+	s.cond.Broadcast()
 }
