@@ -1,9 +1,22 @@
 // Package checkpoint reads the command output of Check Point ClusterXL/VSX/Maestro
 // gateways (Gaia OS): cluster state, cluster interfaces, the Multi-Version
 // Cluster (MVC) setting, VSX status, the installed Jumbo Hotfix (JHF) take
-// and the software version. It holds the parsers only: the cluster driver and
-// the upgrade planner (MVC upgrade procedure, JHF take minimums) come later.
-// It does no I/O; every function is pure and safe for concurrent use.
+// and the software version; and it talks to the Check Point Management API
+// ([MgmtClient]: login, policy installs with per-gateway results, cluster
+// object versions, VSX upgrade, tasks). The parsers do no I/O; every parser
+// is pure and safe for concurrent use.
+//
+// # Management API
+//
+// [NewMgmtClient] builds a thin client over net/http with its own
+// transport: TLS is always verified (a CA bundle, or a SHA-256 fingerprint
+// of the server certificate pinned in [MgmtConfig], never trust on first
+// use), every call and every task wait has a deadline, reads are retried a
+// bounded number of times, writes are never re-sent after an ambiguous
+// reply ([ErrAmbiguous]), an expired session id gets one re-login, and the
+// session id, passwords and API keys never appear in logs, errors or
+// printed values. It does not use Check Point's Go SDK, which turns off TLS
+// verification on Go's global HTTP transport.
 //
 // # Parsers
 //
