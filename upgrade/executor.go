@@ -424,6 +424,7 @@ func (r *run) do(ctx context.Context) error {
 		if err != nil {
 			return &PreCheckError{Failures: []error{fmt.Errorf("observe cluster %s: %w", r.p.Cluster, err)}}
 		}
+		r.rep.InitialVersions = snap.Versions()
 		if err := r.preChecks(ctx, snap, fresh); err != nil {
 			return err
 		}
@@ -431,7 +432,9 @@ func (r *run) do(ctx context.Context) error {
 		// A resume without pre-checks still takes the "before" of the
 		// first step's check; a failure here is not fatal (the guard
 		// observes again before anything disruptive).
-		_, _ = r.observe(ctx)
+		if snap, err := r.observe(ctx); err == nil {
+			r.rep.InitialVersions = snap.Versions()
+		}
 	}
 	if r.e.DryRun {
 		for i := range r.rep.Steps {
@@ -623,10 +626,13 @@ func (r *run) preChecks(ctx context.Context, snap Snapshot, fresh bool) error {
 	for _, pc := range checks {
 		err := pc.Check(ctx, snap)
 		ev := Event{Kind: EventPreCheck, Message: pc.Name}
+		res := PreCheckResult{Name: pc.Name}
 		if err != nil {
 			ev.Err = err.Error()
+			res.Error = r.redact(err.Error())
 			fails = append(fails, fmt.Errorf("%s: %w", pc.Name, err))
 		}
+		r.rep.PreChecks = append(r.rep.PreChecks, res)
 		r.emit(ctx, ev)
 	}
 	if len(fails) > 0 {
@@ -1049,6 +1055,9 @@ func (r *run) runOne(ctx context.Context, st Step, sr *StepReport, batch []Step)
 	sr.Status = StatusDone
 	r.mu.Lock()
 	r.lastRun = id
+	if f, ok := st.(FailoverDeclarer); ok && f.Failover() {
+		r.rep.Failovers++
+	}
 	r.mu.Unlock()
 	if n, ok := st.(Noter); ok {
 		sr.Note = n.Note()

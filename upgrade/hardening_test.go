@@ -421,3 +421,34 @@ func TestExecutorUpgradeIsTheCommonPath(t *testing.T) {
 		assert.True(t, strings.Contains(err.Error(), "2..0"))
 	})
 }
+
+// The report renders a Mermaid gantt timeline (one section per member, a
+// bar per step, failures crit), the versions before and after, the
+// pre-checks and the failovers; the rollout report adds a summary table.
+func TestReportsRenderTimelineAndSummary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pair()
+		rep, err := (&upgrade.Executor{}).Run(t.Context(), c, plan(t, c, "2.0"))
+		require.NoError(t, err)
+		assert.Equal(t, map[string]string{"a": "1.0", "b": "1.0"}, rep.InitialVersions)
+		assert.Equal(t, 1, rep.Failovers)
+		md := rep.Markdown()
+		for _, want := range []string{"```mermaid\ngantt\n", "dateFormat x", "    section b\n", "    section a\n", "    section cluster\n",
+			"    install b@2.0 :done, 0, 1\n", "    wait b@2.0 :done, 0, 340000\n", "| a | 1.0 | 2.0 |", "Failovers: 1", "- passed: cluster forwards traffic"} {
+			assert.Contains(t, md, want)
+		}
+
+		ts, cs := fleet(2, "p")
+		cs[1].Member("b").InstallFails = true
+		rr, err := (&upgrade.Rollout{MaxParallelClusters: 2, MaxFailures: 5}).Run(t.Context(), ts)
+		require.Error(t, err)
+		md = rr.Markdown()
+		for _, want := range []string{"# Rollout report (FAILED)", "1 of 2 clusters done", "| fw0 | p | false | done | a=1.0, b=1.0 | a=2.0, b=2.0 | 1 |",
+			"| fw1 | p | false | failed |", "    section fw0 b\n", "    section fw1 b\n", ":crit, "} {
+			assert.Contains(t, md, want)
+		}
+		j, err := rr.JSON()
+		require.NoError(t, err)
+		assert.Contains(t, string(j), `"initial_versions"`)
+	})
+}
