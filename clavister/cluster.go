@@ -38,8 +38,9 @@ var (
 	// (KB 324735841).
 	ErrBothInactive = errors.New("clavister: both units INACTIVE (KB 324735841)")
 	// ErrUnplannedFailover: the active unit's time in state went back
-	// between two polls, or the roles changed outside a planned failover
-	// (clavister.md §8.8: stop and re-assess).
+	// between two polls, or the roles changed outside a planned failover:
+	// a failover happened that the plan did not make (stop and re-assess
+	// before anything else is changed).
 	ErrUnplannedFailover = errors.New("clavister: unplanned failover")
 	// ErrUnexpectedRole: a unit is not in the HA state a step needs (e.g.
 	// ACTIVE where it must be INACTIVE).
@@ -55,15 +56,36 @@ var (
 	// ErrInstallNotTaken: the unit went away after the apply command (its
 	// session dropped or it was unreachable) and came back on a version
 	// other than the one installed: the upgrade did not take (truncated or
-	// wrong .upg, licence or entitlement refusal, clavister.md §8.11).
-	// Waiting cannot fix it, so it matches upgrade.ErrPermanent and health
-	// gates stop at once instead of polling to their deadline.
+	// wrong .upg, or an upgrade refused for lack of a current support
+	// agreement or licence entitlement). Waiting cannot fix it, so it
+	// matches upgrade.ErrPermanent and health gates stop at once instead of
+	// polling to their deadline.
 	ErrInstallNotTaken = fmt.Errorf("clavister: unit rebooted after the install but runs another version: %w", upgrade.ErrPermanent)
-	// ErrUploadUnverified: after the firmware upload, `ls` lists the
-	// package without a size, so a truncated upload cannot be ruled out;
-	// Install refuses to apply it (when Config.RequireUploadSize is set). It is
-	// wrapped in the *driver.UploadError of a *UnitError with Op "upload".
+	// ErrUploadUnverified: `ls` lists the firmware package without a size,
+	// so a truncated upload cannot be ruled out, and Config.RequireUploadSize
+	// is set. Stage and Install then fail (it is wrapped in the
+	// *driver.UploadError of a *UnitError with Op "upload") and Apply
+	// refuses the package (a *UnitError with Op "install"); nothing is
+	// applied.
 	ErrUploadUnverified = errors.New("clavister: uploaded firmware size not verifiable")
+	// ErrPeerNotForwarding: right before the apply command that restarts a
+	// unit, the check on the devices themselves did not show the other
+	// unit ACTIVE and forwarding: its `ha` could not be read (unreachable,
+	// unrecognised output), it is INACTIVE, it does not see the unit
+	// ALIVE, its object sync is below 100 %, an unplanned failover was
+	// seen, or the unit itself does not see its peer ALIVE. Restarting the
+	// unit then could leave the pair without a forwarding unit, so nothing
+	// is sent. It comes wrapped in a *UnitError (Op "install") naming the
+	// unit that was about to restart; the message names the peer.
+	ErrPeerNotForwarding = errors.New("clavister: the other unit is not verified ACTIVE and forwarding")
+	// ErrNotStaged: the apply step found no firmware package on the unit,
+	// or one of another size than the local file: the stage step (or
+	// Member.Stage) must copy it first. Nothing is applied. When the
+	// journal says the stage step finished but the package is gone (the
+	// unit restarted in between and consumed it), start a new run with a
+	// new journal: the unit is still on its old version, so the new plan
+	// stages it again.
+	ErrNotStaged = errors.New("clavister: firmware package not staged on the unit")
 )
 
 // conditions lists every condition sentinel, for classify.
@@ -71,6 +93,7 @@ var conditions = []error{
 	ErrUnreachable, ErrUnreadable, ErrNotConfigured, ErrPeerNotAlive, ErrSyncIncomplete,
 	ErrSplitBrain, ErrBothInactive, ErrUnplannedFailover, ErrUnexpectedRole,
 	ErrUnexpectedVersion, ErrAheadOfTarget, ErrUnknownUnit, ErrInstallNotTaken,
+	ErrPeerNotForwarding, ErrNotStaged,
 }
 
 // condError is a condition sentinel with details; its text starts with the
@@ -155,7 +178,8 @@ func driverTransport() transport {
 // Cluster is a Clavister cOS Core HA pair. It implements upgrade.Cluster
 // (Observe reads `ha` and `about` on both units; Failover runs
 // `ha -deactivate` on the active unit) and upgrade.PreChecker (the
-// pre-checks of clavister.md §5 step 1). Its members are *Member values.
+// pre-checks of the cOS Core Administration Guide's "Upgrading an HA
+// Cluster"). Its members are *Member values.
 //
 // A Cluster holds one CLI session per unit and is safe for concurrent use;
 // calls on one unit are serialised. Close it when done.
@@ -178,15 +202,15 @@ var (
 // A unit that cannot be reached (connection refused, timeout) does not make
 // New fail when the other unit answers: a process restarted part-way
 // through an upgrade must be able to resume while a unit reboots, which is
-// the longest phase (clavister.md §5 step 2). Such a unit is left without a
-// session, logged, and redialled by the next call that needs it; Observe
-// reports it as upgrade.RoleDown (ErrUnreachable) until it answers. A
-// wrong address is still refused before anything changes: on a fresh run
-// the executor's pre-checks (PreCheck reads both units) and the planner's
-// gates fail with a *UnitError naming the unit. New fails when BOTH units
-// are unreachable: a rolling upgrade never takes both units down, so that
-// means wrong addresses or no management path, and nothing could be
-// observed or changed.
+// the longest phase (10–15 min per unit is a prudent plan). Such a unit is
+// left without a session, logged, and redialled by the next call that
+// needs it; Observe reports it as upgrade.RoleDown (ErrUnreachable) until
+// it answers. A wrong address is still refused before anything changes:
+// on a fresh run the executor's pre-checks (PreCheck reads both units) and
+// the planner's gates fail with a *UnitError naming the unit. New fails
+// when BOTH units are unreachable: a rolling upgrade never takes both
+// units down, so that means wrong addresses or no management path, and
+// nothing could be observed or changed.
 //
 // Errors: the joined *ConfigError values of cfg.Validate (nothing is
 // dialled); otherwise, when a unit rejects the login or its host key
@@ -312,33 +336,38 @@ func (c *Cluster) Close() error {
 }
 
 // Observe implements upgrade.Cluster. It reads `ha` and `about` on both
-// units at once (see Member.Status) and adds the pair's problems to the
-// snapshot, each starting with its condition sentinel's text:
+// units at once (see Member.Status) and returns exactly one MemberState
+// per unit, in Members order, whatever happened. Snapshot.Problems holds
+// only problems of the pair as a whole, each starting with its condition
+// sentinel's text:
 //
-//   - both units ACTIVE (ErrSplitBrain) or both INACTIVE (ErrBothInactive),
-//     KB 324735841;
-//   - a unit that does not see its peer ALIVE (ErrPeerNotAlive);
+//   - both units ACTIVE (ErrSplitBrain) or both INACTIVE, so that nothing
+//     forwards (ErrBothInactive): the fault patterns of Clavister KB
+//     324735841;
 //   - an active unit whose time in state went back since an earlier poll
-//     (ErrUnplannedFailover, clavister.md §8.8). This alarm sticks until
-//     the Cluster is closed: stop and re-assess.
+//     (ErrUnplannedFailover: the unit stopped being active and became
+//     active again between two polls, a failover outside the plan: stop
+//     and re-assess). This alarm sticks until the Cluster is closed.
 //
-// An unreachable unit is reported as upgrade.RoleDown, an unreadable one as
-// upgrade.RoleUnknown, both unhealthy, with the error as a problem. Observe
-// returns an error only when ctx ends.
+// States a rolling upgrade goes through by design stay with the unit they
+// describe, in its MemberState.Problems: a unit that does not see its peer
+// ALIVE (ErrPeerNotAlive) while the peer reboots, a unit resynchronising
+// (ErrSyncIncomplete), a rebooting unit (upgrade.RoleDown,
+// ErrUnreachable). An unreadable unit is upgrade.RoleUnknown. Such units
+// are unhealthy. Observe returns an error only when ctx ends.
 func (c *Cluster) Observe(ctx context.Context) (upgrade.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return upgrade.Snapshot{}, err
 	}
 	var states [2]upgrade.MemberState
-	var configured [2]bool
 	var wg sync.WaitGroup
 	for i, m := range c.members {
 		wg.Go(func() {
-			st, ha, err := m.status(ctx)
-			if st.ID == "" {
+			st, _, err := m.status(ctx)
+			if st.ID != m.unit.Name {
 				st = upgrade.MemberState{ID: m.unit.Name, Role: upgrade.RoleDown, Problems: []string{cond(ErrUnreachable, "%v", err).Error()}}
 			}
-			states[i], configured[i] = st, ha.Configured
+			states[i] = st
 		})
 	}
 	wg.Wait()
@@ -346,7 +375,7 @@ func (c *Cluster) Observe(ctx context.Context) (upgrade.Snapshot, error) {
 		return upgrade.Snapshot{}, err
 	}
 	s := upgrade.Snapshot{Cluster: c.cfg.Name, At: time.Now(), Members: states[:]}
-	s.Problems = pairProblems(states, configured)
+	s.Problems = pairProblems(states)
 	for _, m := range c.members {
 		if a := m.alarm(); a != "" {
 			s.Problems = append(s.Problems, a)
@@ -355,8 +384,9 @@ func (c *Cluster) Observe(ctx context.Context) (upgrade.Snapshot, error) {
 	return s, nil
 }
 
-// pairProblems returns the cluster-level problems of two unit states.
-func pairProblems(st [2]upgrade.MemberState, configured [2]bool) []string {
+// pairProblems returns the cluster-level problems of two unit states: both
+// ACTIVE or both INACTIVE. Per-unit conditions are not repeated here.
+func pairProblems(st [2]upgrade.MemberState) []string {
 	var probs []string
 	a, b := st[0], st[1]
 	switch {
@@ -365,47 +395,56 @@ func pairProblems(st [2]upgrade.MemberState, configured [2]bool) []string {
 	case a.Role == upgrade.RoleStandby && b.Role == upgrade.RoleStandby:
 		probs = append(probs, cond(ErrBothInactive, "%s and %s both report INACTIVE: nothing forwards", a.ID, b.ID).Error())
 	}
-	for i, m := range st {
-		if !configured[i] {
-			continue
-		}
-		for _, p := range m.Problems {
-			if errors.Is(classify(p), ErrPeerNotAlive) {
-				probs = append(probs, cond(ErrPeerNotAlive, "%s does not see its peer ALIVE", m.ID).Error())
-				break
-			}
-		}
-	}
 	return probs
 }
 
+// lockPair locks both units' sessions, always in Config.Units order (so
+// that two callers never wait for each other), and returns the unlock.
+// Nothing else can then be sent to either unit: a check of both units and
+// the command it allows run back to back.
+func (c *Cluster) lockPair() (unlock func()) {
+	c.members[0].mu.Lock()
+	c.members[1].mu.Lock()
+	return func() {
+		c.members[1].mu.Unlock()
+		c.members[0].mu.Unlock()
+	}
+}
+
 // Failover implements upgrade.Cluster: it makes unit to the active one by
-// running `ha -deactivate` on the other, currently active unit (clavister.md
-// §5 step 4, §6). It first reads `ha` on both units and refuses, changing
-// nothing, unless to is INACTIVE with its peer ALIVE and the other unit is
-// ACTIVE with its peer ALIVE; when to is already ACTIVE and the other
-// INACTIVE it does nothing (idempotent).
+// running `ha -deactivate` on the other, currently active unit (the
+// failover step of the cOS Core Administration Guide's "Upgrading an HA
+// Cluster": the inactive unit takes over when the active one deactivates).
+// Holding both units' sessions, it reads `ha` on both and then, with
+// nothing sent in between, sends the command only if to is INACTIVE with
+// its peer ALIVE, the other unit is ACTIVE with its peer ALIVE, and to is
+// not restarting after an apply command this Cluster sent; otherwise it
+// changes nothing. When to is already ACTIVE and the other INACTIVE it
+// does nothing (idempotent).
 //
-// The command's output is not parsed (its wording is unverified, §6, §9):
-// only a rejection (the platform's failure strings) is an error. Callers
-// verify the swap by polling `ha` on both units (Observe). Errors are
-// *UnitError values naming the unit; ErrUnknownUnit for a name not in the
-// pair.
+// The command's name is not shown verbatim by any public Clavister page
+// and its output is not documented, so the output is not parsed: only a
+// rejection (the platform's failure strings) is an error. Callers verify
+// the swap by polling `ha` on both units (Observe). Errors are *UnitError
+// values naming the unit; ErrUnknownUnit for a name not in the pair.
 //
-// Side effects to warn operators about (§5 step 4): ALG sessions freeze for
-// about 30 s; PPP, L2TP and SSL-VPN users reconnect; DHCP client,
-// switch-route and transparent-mode state is not synchronised.
+// Side effects to warn operators about (Administration Guide, HA
+// chapter): ALG sessions freeze for about 30 s; PPP, L2TP and SSL-VPN
+// users reconnect; DHCP client, switch-route and transparent-mode state is
+// not synchronised.
 func (c *Cluster) Failover(ctx context.Context, to string) error {
 	m := c.Member(to)
 	if m == nil {
 		return &UnitError{Unit: to, Op: "failover", Err: cond(ErrUnknownUnit, "cluster %s has units %s and %s", c.cfg.Name, c.cfg.Units[0].Name, c.cfg.Units[1].Name)}
 	}
 	other := c.peer(m)
-	haTo, err := m.readHA(ctx)
+	unlock := c.lockPair()
+	defer unlock()
+	haTo, err := m.readHALocked(ctx)
 	if err != nil {
 		return err
 	}
-	haOther, err := other.readHA(ctx)
+	haOther, err := other.readHALocked(ctx)
 	if err != nil {
 		return err
 	}
@@ -421,6 +460,8 @@ func (c *Cluster) Failover(ctx context.Context, to string) error {
 		errs = append(errs, &UnitError{Unit: to, Host: m.host, Op: "failover", Err: cond(ErrSplitBrain, "%s is already ACTIVE and so is %s", to, other.unit.Name)})
 	case !haTo.PeerAlive:
 		errs = append(errs, &UnitError{Unit: to, Host: m.host, Op: "failover", Err: cond(ErrPeerNotAlive, "%s would take over without seeing its peer", to)})
+	case m.pendingInstall() != "":
+		errs = append(errs, &UnitError{Unit: to, Host: m.host, Op: "failover", Err: cond(ErrUnexpectedRole, "%s is restarting to install %s: it cannot take over", to, m.pendingInstall())})
 	}
 	switch {
 	case !haOther.Configured:
@@ -437,7 +478,7 @@ func (c *Cluster) Failover(ctx context.Context, to string) error {
 	m.forgetActive()
 	other.forgetActive()
 	c.log.Info("clavister: failover: deactivating the active unit", "from", other.unit.Name, "to", to)
-	if _, err := other.send(ctx, "failover", "ha -deactivate", false); err != nil {
+	if _, err := other.sendLocked(ctx, "failover", "ha -deactivate", false); err != nil {
 		return err
 	}
 	m.forgetActive()
@@ -445,16 +486,18 @@ func (c *Cluster) Failover(ctx context.Context, to string) error {
 	return nil
 }
 
-// PreCheck implements upgrade.PreChecker with the pre-checks of
-// clavister.md §5 step 1: on both units `ha` (HA configured, peer ALIVE,
+// PreCheck implements upgrade.PreChecker with the pre-checks that the cOS
+// Core Administration Guide's "Upgrading an HA Cluster" implies before the
+// first unit is touched: on both units `ha` (HA configured, peer ALIVE,
 // object sync 100 % where printed), `about` (version readable) and `stats`
 // (uptime, last event and connections logged); exactly one unit ACTIVE;
 // no unplanned-failover alarm; the firmware file still readable. Every
 // failure is returned at once, joined; each names its unit (*UnitError) or
 // field (*ConfigError).
 //
-// Not done (clavister.md §5 step 1): the full system backup (full.bak) of
-// each unit; take it before upgrading.
+// Not done: the full system backup (full.bak) of each unit that the guide
+// asks for before an upgrade (no CLI command for it is documented; see the
+// package documentation); take it before upgrading.
 func (c *Cluster) PreCheck(ctx context.Context) error {
 	var errs []error
 	var states [2]upgrade.MemberState

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hitless/hitless/driver"
 	"github.com/hitless/hitless/driver/drivertest"
@@ -239,33 +240,51 @@ func TestStatusReconnectsAfterDrop(t *testing.T) {
 	}
 }
 
+// TestObserve: one state per unit, in Members order, whatever the units
+// answer; Snapshot.Problems holds only problems of the pair as a whole
+// (split brain, both INACTIVE), while a unit's own transitional state (its
+// peer rebooting and not seen ALIVE, its own reboot) stays in its
+// MemberState.Problems: the guard refuses every disruptive step while the
+// snapshot has a cluster-wide problem.
 func TestObserve(t *testing.T) {
 	tests := []struct {
 		name     string
 		a, b     string // ha outputs; "" = unreachable
 		problems []error
 		roles    [2]upgrade.Role
+		unit     [2][]error // each unit's problem categories
 	}{
-		{"healthy", haOut("master", true, 100, true, -1), haOut("slave", false, 100, true, -1), nil, [2]upgrade.Role{upgrade.RoleActive, upgrade.RoleStandby}},
-		{"split brain", haOut("master", true, 100, false, -1), haOut("slave", true, 100, false, -1), []error{ErrSplitBrain, ErrPeerNotAlive, ErrPeerNotAlive}, [2]upgrade.Role{upgrade.RoleActive, upgrade.RoleActive}},
-		{"both inactive", haOut("master", false, 100, true, -1), haOut("slave", false, 100, true, -1), []error{ErrBothInactive}, [2]upgrade.Role{upgrade.RoleStandby, upgrade.RoleStandby}},
-		{"peer rebooting", haOut("master", true, 100, false, -1), "", []error{ErrPeerNotAlive}, [2]upgrade.Role{upgrade.RoleActive, upgrade.RoleDown}},
+		{"healthy", haOut("master", true, 100, true, -1), haOut("slave", false, 100, true, -1), nil,
+			[2]upgrade.Role{upgrade.RoleActive, upgrade.RoleStandby}, [2][]error{nil, nil}},
+		{"split brain", haOut("master", true, 100, false, -1), haOut("slave", true, 100, false, -1), []error{ErrSplitBrain},
+			[2]upgrade.Role{upgrade.RoleActive, upgrade.RoleActive}, [2][]error{{ErrPeerNotAlive}, {ErrPeerNotAlive}}},
+		{"both inactive", haOut("master", false, 100, true, -1), haOut("slave", false, 100, true, -1), []error{ErrBothInactive},
+			[2]upgrade.Role{upgrade.RoleStandby, upgrade.RoleStandby}, [2][]error{nil, nil}},
+		{"peer rebooting", haOut("master", true, 100, false, -1), "", nil,
+			[2]upgrade.Role{upgrade.RoleActive, upgrade.RoleDown}, [2][]error{{ErrPeerNotAlive}, {ErrUnreachable}}},
+		{"peer back, resyncing", haOut("master", true, 100, true, -1), haOut("slave", false, 3, true, 30), nil,
+			[2]upgrade.Role{upgrade.RoleActive, upgrade.RoleStandby}, [2][]error{nil, {ErrSyncIncomplete}}},
+		{"both unreachable", "", "", nil,
+			[2]upgrade.Role{upgrade.RoleDown, upgrade.RoleDown}, [2][]error{{ErrUnreachable}, {ErrUnreachable}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dial := map[string]dialer{"fw-a": always(unitScript("10.0.0.1:22", tt.a, oldV))}
-			if tt.b != "" {
-				dial["fw-b"] = always(unitScript("10.0.0.2:22", tt.b, oldV))
-			} else {
+			dial := map[string]dialer{}
+			for i, out := range []string{tt.a, tt.b} {
+				name, host := validConfig(t).Units[i].Name, fmt.Sprintf("10.0.0.%d:22", i+1)
+				if out != "" {
+					dial[name] = always(unitScript(host, out, oldV))
+					continue
+				}
 				// Reachable for New, then gone.
 				n := 0
-				s := unitScript("10.0.0.2:22", "", oldV)
-				dial["fw-b"] = func() (driver.Session, error) {
+				s := unitScript(host, "", oldV)
+				dial[name] = func() (driver.Session, error) {
 					n++
 					if n == 1 {
 						return drivertest.DropAfter(s, 0), nil
 					}
-					return nil, &driver.UnreachableError{Host: "10.0.0.2:22", Err: errors.New("connection refused")}
+					return nil, &driver.UnreachableError{Host: host, Err: errors.New("connection refused")}
 				}
 			}
 			c, _ := scriptedCluster(t, validConfig(t), dial)
@@ -276,6 +295,9 @@ func TestObserve(t *testing.T) {
 			if snap.Cluster != "hq" || len(snap.Members) != 2 || snap.Members[0].ID != "fw-a" || snap.Members[1].ID != "fw-b" {
 				t.Fatalf("snapshot %+v", snap)
 			}
+			if err := upgrade.CheckSnapshot(c, snap); err != nil {
+				t.Error(err)
+			}
 			if got := [2]upgrade.Role{snap.Members[0].Role, snap.Members[1].Role}; got != tt.roles {
 				t.Errorf("roles %v, want %v", got, tt.roles)
 			}
@@ -285,6 +307,15 @@ func TestObserve(t *testing.T) {
 			}
 			if !slices.Equal(kinds, tt.problems) {
 				t.Errorf("problems %q, want %v", snap.Problems, tt.problems)
+			}
+			for i, m := range snap.Members {
+				var got []error
+				for _, p := range m.Problems {
+					got = append(got, errors.Unwrap(classify(p)))
+				}
+				if !slices.Equal(got, tt.unit[i]) {
+					t.Errorf("%s problems %q, want %v", m.ID, m.Problems, tt.unit[i])
+				}
 			}
 		})
 	}
@@ -466,8 +497,15 @@ func TestInstall(t *testing.T) {
 			if applied != tt.want.applied {
 				t.Errorf("applied %t, want %t (commands %q)", applied, tt.want.applied, b.Commands())
 			}
-			if len(a.Commands()) != 0 {
-				t.Errorf("the other unit got commands %q", a.Commands())
+			// The other unit is only read: its `ha`, once, right before
+			// the apply command (the last check), never before the upload.
+			for _, cmd := range a.Commands() {
+				if cmd != "ha" {
+					t.Errorf("the other unit got %q", cmd)
+				}
+			}
+			if n := len(a.Commands()); n > 1 || applied && n != 1 {
+				t.Errorf("the other unit got %q", a.Commands())
 			}
 			if tt.want.is == nil {
 				if err != nil {
@@ -582,5 +620,173 @@ func TestLsSize(t *testing.T) {
 		if size != tt.size || known != tt.known || (err != nil) != tt.err {
 			t.Errorf("lsSize(%q) = %d, %t, %v", tt.out, size, known, err)
 		}
+	}
+}
+
+// TestInstallLastCheck: right before the apply command, with nothing sent
+// in between, Install reads `ha` on the other unit and on the unit itself;
+// it restarts the unit only when the other one is ACTIVE, sees it ALIVE
+// and is in sync, and the unit is still INACTIVE and sees its peer ALIVE.
+// Anything else refuses with ErrPeerNotForwarding in a *UnitError naming
+// the unit, and the apply command is never sent.
+func TestInstallLastCheck(t *testing.T) {
+	garbage := "This device is a HA MASTER\nThis device is currently STANDBY\nHA cluster peer is ALIVE\n"
+	tests := []struct {
+		name  string
+		peer  func(a *drivertest.Scripted) dialer // nil: a healthy ACTIVE fw-a
+		self  string                              // fw-b's `ha` at the last check; "" healthy INACTIVE
+		is    []error                             // nil: applied
+		peerN bool                                // the error names fw-a
+	}{
+		{name: "peer ACTIVE, in sync"},
+		{name: "peer INACTIVE", peer: script(haOut("master", false, 3, true, -1)), is: []error{ErrPeerNotForwarding}, peerN: true},
+		{name: "peer does not see the unit", peer: script(haOut("master", true, 1000, false, -1)), is: []error{ErrPeerNotForwarding}, peerN: true},
+		{name: "peer resyncing", peer: script(haOut("master", true, 1000, true, 40)), is: []error{ErrPeerNotForwarding}, peerN: true},
+		{name: "peer output unrecognised", peer: script(garbage), is: []error{ErrPeerNotForwarding, ErrUnrecognized}, peerN: true},
+		{name: "peer rejects ha", peer: func(a *drivertest.Scripted) dialer {
+			a.On("ha", drivertest.Reply{Output: "Error: Internal error", Fail: true})
+			return always(a)
+		}, is: []error{ErrPeerNotForwarding, driver.ErrCommand}, peerN: true},
+		{name: "peer unreachable", peer: func(a *drivertest.Scripted) dialer {
+			n := 0
+			return func() (driver.Session, error) {
+				if n++; n == 1 {
+					return drivertest.DropAfter(a, 0), nil
+				}
+				return nil, &driver.UnreachableError{Host: "10.0.0.1:22", Err: errors.New("connection refused")}
+			}
+		}, is: []error{ErrPeerNotForwarding, driver.ErrUnreachable}, peerN: true},
+		{name: "unit does not see its peer", self: haOut("slave", false, 10, false, -1), is: []error{ErrPeerNotForwarding, ErrPeerNotAlive}, peerN: true},
+		{name: "unit became ACTIVE", self: haOut("slave", true, 1, true, -1), is: []error{ErrUnexpectedRole}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig(t)
+			cfg.ReconnectTimeout = 50 * time.Millisecond
+			a := unitScript("10.0.0.1:22", haOut("master", true, 1000, true, -1), oldV)
+			b := unitScript("10.0.0.2:22", haOut("slave", false, 10, true, -1), oldV)
+			b.On("ls", drivertest.Reply{Output: "cos-core-14.00.11.upg 8\n"})
+			b.On("shutdown -reboot", drivertest.Reply{Output: "Shutting down ..."})
+			if tt.self != "" {
+				b.On("ha", drivertest.Reply{Output: haOut("slave", false, 10, true, -1)}, drivertest.Reply{Output: tt.self})
+			}
+			da := always(a)
+			if tt.peer != nil {
+				da = tt.peer(a)
+			}
+			c, ups := scriptedCluster(t, cfg, map[string]dialer{"fw-a": da, "fw-b": always(b)})
+			err := c.Member("fw-b").Install(t.Context(), "14.00.11")
+			cmds := b.Commands()
+			applied := slices.Contains(cmds, "shutdown -reboot")
+			if ups.count() != 1 {
+				t.Errorf("%d uploads, want 1", ups.count())
+			}
+			if tt.is == nil {
+				if err != nil || !applied {
+					t.Fatalf("err %v, applied %t", err, applied)
+				}
+				// Nothing between the unit's last `ha` and the apply command.
+				if i := slices.Index(cmds, "shutdown -reboot"); i < 1 || cmds[i-1] != "ha" {
+					t.Errorf("fw-b commands %q: the apply command must follow its `ha`", cmds)
+				}
+				if !slices.Equal(a.Commands(), []string{"ha"}) {
+					t.Errorf("fw-a commands %q, want one ha", a.Commands())
+				}
+				return
+			}
+			if applied {
+				t.Fatalf("the apply command was sent: %q", cmds)
+			}
+			var ue *UnitError
+			if !errors.As(err, &ue) || ue.Unit != "fw-b" || ue.Op != "install" {
+				t.Errorf("want a *UnitError{fw-b, install}, got %v", err)
+			}
+			for _, target := range tt.is {
+				if !errors.Is(err, target) {
+					t.Errorf("error does not match %v: %v", target, err)
+				}
+			}
+			if tt.peerN && !strings.Contains(err.Error(), "fw-a") {
+				t.Errorf("the error does not name fw-a: %v", err)
+			}
+			for _, cmd := range a.Commands() {
+				if cmd != "ha" {
+					t.Errorf("fw-a got %q", cmd)
+				}
+			}
+		})
+	}
+}
+
+// script answers `ha` on the peer with out.
+func script(out string) func(a *drivertest.Scripted) dialer {
+	return func(a *drivertest.Scripted) dialer {
+		a.On("ha", drivertest.Reply{Output: out})
+		return always(a)
+	}
+}
+
+// TestStageAndApply: the planner's two halves of an install. Stage uploads
+// and never restarts the unit; Apply never uploads, applies only a package
+// the unit lists with the local file's size (ErrNotStaged otherwise), and
+// makes the same last check as Install.
+func TestStageAndApply(t *testing.T) {
+	setup := func(t *testing.T, ls string) (*Cluster, *drivertest.Scripted, *drivertest.Scripted, *fakeUploads) {
+		cfg := validConfig(t)
+		a := unitScript("10.0.0.1:22", haOut("master", true, 1000, true, -1), oldV)
+		b := unitScript("10.0.0.2:22", haOut("slave", false, 10, true, -1), oldV)
+		b.On("ls", drivertest.Reply{Output: ls})
+		b.On("shutdown -reboot", drivertest.Reply{Output: "Shutting down ..."})
+		c, ups := scriptedCluster(t, cfg, map[string]dialer{"fw-a": always(a), "fw-b": always(b)})
+		return c, a, b, ups
+	}
+	t.Run("stage", func(t *testing.T) {
+		c, a, b, ups := setup(t, "cos-core-14.00.11.upg 8\n")
+		if err := c.Member("fw-b").Stage(t.Context(), "14.00.11"); err != nil {
+			t.Fatal(err)
+		}
+		if ups.count() != 1 || slices.Contains(b.Commands(), "shutdown -reboot") || len(a.Commands()) != 0 {
+			t.Errorf("uploads %d, fw-b %q, fw-a %q", ups.count(), b.Commands(), a.Commands())
+		}
+	})
+	t.Run("stage refuses the ACTIVE unit", func(t *testing.T) {
+		c, _, _, ups := setup(t, "cos-core-14.00.11.upg 8\n")
+		err := c.Member("fw-a").Stage(t.Context(), "14.00.11")
+		if !errors.Is(err, ErrUnexpectedRole) || ups.count() != 0 {
+			t.Errorf("err %v, uploads %d", err, ups.count())
+		}
+	})
+	for _, tt := range []struct {
+		name, ls string
+		is       []error // nil: applied
+	}{
+		{"apply a staged package", "cos-core-14.00.11.upg 8\n", nil},
+		{"apply: listed without size", "cos-core-14.00.11.upg\n", nil},
+		{"apply: not staged", "config.bak\nfull.bak\n", []error{ErrNotStaged}},
+		{"apply: staged with another size", "cos-core-14.00.11.upg 4\n", []error{ErrNotStaged, driver.ErrSizeMismatch}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, a, b, ups := setup(t, tt.ls)
+			err := c.Member("fw-b").Apply(t.Context(), "14.00.11")
+			applied := slices.Contains(b.Commands(), "shutdown -reboot")
+			if ups.count() != 0 {
+				t.Errorf("Apply uploaded %d times", ups.count())
+			}
+			if tt.is == nil {
+				if err != nil || !applied || !slices.Equal(a.Commands(), []string{"ha"}) {
+					t.Errorf("err %v, applied %t, fw-a %q", err, applied, a.Commands())
+				}
+				return
+			}
+			var ue *UnitError
+			if applied || !errors.As(err, &ue) || ue.Unit != "fw-b" || ue.Op != "install" || len(a.Commands()) != 0 {
+				t.Errorf("applied %t, err %v, fw-a %q", applied, err, a.Commands())
+			}
+			for _, target := range tt.is {
+				if !errors.Is(err, target) {
+					t.Errorf("error does not match %v: %v", target, err)
+				}
+			}
+		})
 	}
 }

@@ -21,15 +21,16 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// Defaults applied by New (and reported by Config.withDefaults) when the
-// corresponding Config field is zero.
+// Defaults applied by New when the corresponding Config field is zero.
 const (
 	// DefaultApplyCommand is the CLI command sent after the .upg upload to
-	// make the unit install it. It is UNVERIFIED (clavister.md §5 step 2,
-	// §8.10, §9): no public page shows the CLI step that applies an
-	// SCP-uploaded .upg. "shutdown -reboot" is the documented full restart
-	// (NetDefendOS; §8.10) during which the unit installs the uploaded
-	// package. Confirm it on a lab unit before running against production.
+	// make the unit install it. It is UNVERIFIED: the cOS Core
+	// Administration Guide's "Upgrading an HA Cluster" names the Web UI,
+	// InControl and SCP as ways to upload a .upg, but no public page shows
+	// the CLI step that applies an SCP-uploaded one. "shutdown -reboot" is
+	// the full restart documented for the OEM build D-Link NetDefendOS,
+	// during which the unit installs the uploaded package. Confirm it on a
+	// lab unit before running against production.
 	DefaultApplyCommand = "shutdown -reboot"
 	// DefaultCommandTimeout bounds one CLI command when the caller's context
 	// has no sooner deadline.
@@ -39,9 +40,8 @@ const (
 	DefaultReconnectTimeout = 30 * time.Second
 	// DefaultApplyGrace is the default Config.ApplyGrace. How long a unit
 	// keeps answering after acknowledging the apply command is not
-	// documented (clavister.md §5 step 2, §9: [U]); two minutes is
-	// generous for a restart command and short beside the 10–15 min a unit
-	// upgrade is planned to take.
+	// documented publicly; two minutes is generous for a restart command
+	// and short beside the 10–15 min a unit upgrade is planned to take.
 	DefaultApplyGrace = 2 * time.Minute
 )
 
@@ -55,7 +55,7 @@ type Unit struct {
 	// address" (an IP address or DNS name, without a port). Never the
 	// shared cluster IP: the shared IP is for routing only, cannot be used
 	// for management, and a session to it follows whichever unit is active
-	// (clavister.md §1, §8.1).
+	// (cOS Core Administration Guide, High Availability chapter).
 	Host string
 	// Port is the unit's SSH port; 0 means 22.
 	Port int
@@ -99,9 +99,9 @@ type Config struct {
 	FirmwarePath string
 	// RemoteDir is the directory on the unit the .upg is copied to by SCP.
 	// "" means the SCP default (the unit's root, as in
-	// "scp <file>.upg admin@<unit-ip>:"). The target path is inferred
-	// (clavister.md §5 step 2, [I]); confirm it on a lab unit. Relative,
-	// [A-Za-z0-9._/-] only, no "..".
+	// "scp <file>.upg admin@<unit-ip>:", the form the cOS Core
+	// Administration Guide shows). The target path is inferred; confirm it
+	// on a lab unit. Relative, [A-Za-z0-9._/-] only, no "..".
 	RemoteDir string
 	// ApplyCommand is the CLI command that makes the unit install the
 	// uploaded .upg; "" means DefaultApplyCommand ("shutdown -reboot").
@@ -109,18 +109,18 @@ type Config struct {
 	// path, for firmware whose CLI takes it (e.g. "upgrade {file}").
 	//
 	// UNVERIFIED: the CLI step that applies an SCP-uploaded .upg is not
-	// documented publicly (clavister.md §5 step 2, §8.10, §9). Confirm the
-	// command on a lab unit before use. Commands containing the word
-	// "reset" are refused: in Clavister products "reset" can mean a
-	// factory reset (§8.10).
+	// documented publicly (see DefaultApplyCommand). Confirm the command
+	// on a lab unit before use. Commands containing the word "reset" are
+	// refused: in Clavister products "reset" can mean a factory reset.
 	ApplyCommand string
-	// RequireUploadSize makes Install refuse (ErrUploadUnverified) to
-	// apply a package whose size on the unit it cannot read. After the SCP
-	// upload Install lists the unit's files with `ls` (`ls <RemoteDir>`);
-	// when the listing shows the package with a size it must equal the
-	// local file's (driver.ErrSizeMismatch otherwise; nothing is applied).
-	// The public `ls` capture prints names only (clavister.md §9: whether
-	// any cOS Core listing prints sizes is unverified), so by default
+	// RequireUploadSize makes Stage and Install fail (ErrUploadUnverified),
+	// and Apply refuse, when the unit lists the package without its size.
+	// After the SCP upload Stage lists the unit's files with `ls`
+	// (`ls <RemoteDir>`); when the listing shows the package with a size
+	// it must equal the local file's (driver.ErrSizeMismatch otherwise;
+	// nothing is applied). The only public `ls` capture (an OEM build's
+	// manual, Amer Networks E5Web) prints names only, and whether any cOS
+	// Core listing prints sizes is not documented, so by default
 	// (false) a listing without sizes is accepted on the strength of the
 	// unit's SCP acknowledgement of every byte, with a warning in the log:
 	// the size is verified "where the device allows". The unit upgraded is
@@ -149,7 +149,7 @@ type Config struct {
 	// verified on resume: a unit seen up on its old version, without
 	// restarting, for ApplyGrace after the verification began cannot have
 	// an apply command pending (see Planner). The real delay is not
-	// documented ([U]); measure it on a lab unit.
+	// documented publicly; measure it on a lab unit.
 	ApplyGrace time.Duration
 	// Logger receives the SDK's records (installs, failovers, reconnects)
 	// and the driver's debug records; nil discards.
@@ -275,7 +275,7 @@ func (c Config) Validate() error {
 		case strings.IndexFunc(ac, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
 			bad("ApplyCommand", "must be one line without control characters", nil)
 		case resetWord.MatchString(ac):
-			bad("ApplyCommand", fmt.Sprintf("%q is refused: a \"reset\" variant can factory-reset a Clavister unit (clavister.md §8.10)", ac), nil)
+			bad("ApplyCommand", fmt.Sprintf("%q is refused: a \"reset\" variant can factory-reset a Clavister unit", ac), nil)
 		}
 	}
 	for _, d := range []struct {

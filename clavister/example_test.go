@@ -85,13 +85,15 @@ func ExamplePlanner() {
 	// Output:
 	// fw-a: active, 14.00.09.00-31234, healthy=true
 	// fw-b: standby, 14.00.09.00-31234, healthy=true
-	// Plan for cluster hq -> 14.00.10.00-31300 (6 steps)
-	//   1. install:fw-b@14.00.10.00-31300     install 14.00.10.00-31300 on INACTIVE fw-b: SCP cos-core-14.00.10.00-31300.upg, then "shutdown -reboot" (reboots; fw-a keeps forwarding) [disrupts fw-b]
-	//   2. wait:fw-b@14.00.10.00-31300        wait until fw-b is back on 14.00.10.00-31300, INACTIVE, peer ALIVE, in sync; fw-a still ACTIVE without a failover
-	//   3. failover:to:fw-b                   fail over to upgraded fw-b: ha -deactivate on ACTIVE fw-a
-	//   4. wait:active:fw-b                   wait until ha on both units shows fw-b ACTIVE and fw-a INACTIVE, peer ALIVE on both
-	//   5. install:fw-a@14.00.10.00-31300     install 14.00.10.00-31300 on INACTIVE fw-a: SCP cos-core-14.00.10.00-31300.upg, then "shutdown -reboot" (reboots; fw-b keeps forwarding) [disrupts fw-a]
-	//   6. postcheck@14.00.10.00-31300        post-check: both units on 14.00.10.00-31300, one ACTIVE, peer ALIVE on both, in sync
+	// Plan for cluster hq -> 14.00.10.00-31300 (8 steps)
+	//   1. stage:fw-b@14.00.10.00-31300       stage 14.00.10.00-31300 on INACTIVE fw-b: SCP cos-core-14.00.10.00-31300.upg, check its size with ls (nothing restarts; fw-a forwards)
+	//   2. install:fw-b@14.00.10.00-31300     install 14.00.10.00-31300 on INACTIVE fw-b: check the staged cos-core-14.00.10.00-31300.upg, read ha on fw-a (ACTIVE, forwarding) and fw-b (INACTIVE), then "shutdown -reboot" (reboots; fw-a keeps forwarding) [disrupts fw-b]
+	//   3. wait:fw-b@14.00.10.00-31300        wait until fw-b is back on 14.00.10.00-31300, INACTIVE, peer ALIVE, in sync; fw-a still ACTIVE without a failover
+	//   4. failover:to:fw-b                   fail over to upgraded fw-b: ha -deactivate on ACTIVE fw-a
+	//   5. wait:active:fw-b                   wait until ha on both units shows fw-b ACTIVE and fw-a INACTIVE, peer ALIVE on both
+	//   6. stage:fw-a@14.00.10.00-31300       stage 14.00.10.00-31300 on INACTIVE fw-a: SCP cos-core-14.00.10.00-31300.upg, check its size with ls (nothing restarts; fw-b forwards)
+	//   7. install:fw-a@14.00.10.00-31300     install 14.00.10.00-31300 on INACTIVE fw-a: check the staged cos-core-14.00.10.00-31300.upg, read ha on fw-b (ACTIVE, forwarding) and fw-a (INACTIVE), then "shutdown -reboot" (reboots; fw-b keeps forwarding) [disrupts fw-a]
+	//   8. postcheck@14.00.10.00-31300        post-check: both units on 14.00.10.00-31300, one ACTIVE, peer ALIVE on both, in sync
 	// dry run ok: true
 	// commands sent: [about ha stats]
 }

@@ -17,9 +17,9 @@ type Entry struct {
 }
 
 // lsErrorRe is a line that reports a failure ("Error: ...", "Unknown
-// command: ...", "Usage: ...", clavister.md §8.9). A file name such as
-// "error.log" is not one: the word must be followed by a colon or by white
-// space.
+// command: ...", "Usage: ...": the lines that mean a rejected command). A
+// file name such as "error.log" is not one: the word must be followed by a
+// colon or by white space.
 var lsErrorRe = regexp.MustCompile(`(?i)^(?:error|unknown command|invalid|failed|usage)(?:\s*:|\s)`)
 
 // lsNameRe is the character set accepted in a listed name: ASCII letters,
@@ -28,9 +28,10 @@ var lsErrorRe = regexp.MustCompile(`(?i)^(?:error|unknown command|invalid|failed
 // non-ASCII) is refused, so text that is not a listing fails closed.
 var lsNameRe = regexp.MustCompile(`^[A-Za-z0-9_.\-+~@#,=()\[\]]{1,255}$`)
 
-// ParseListing reads the output of the cOS Core CLI command `ls` (capture:
-// fixtures/clavister/ls, Amer Networks E5Web manual p.56, an OEM build of
-// cOS Core). Accepted shape, one name per line, in the order listed:
+// ParseListing reads the output of the cOS Core CLI command `ls` (the only
+// public capture is in the Amer Networks E5Web manual, p.56, an OEM build
+// of cOS Core; a copy is in this package's testdata/ls). Accepted shape,
+// one name per line, in the order listed:
 //
 //	Device:/> ls                 optional prompt line: any prompt, with "ls",
 //	                             "ls <path>" or no command (then a bare "ls"
@@ -43,7 +44,7 @@ var lsNameRe = regexp.MustCompile(`^[A-Za-z0-9_.\-+~@#,=()\[\]]{1,255}$`)
 //
 // Blank lines are skipped. Names keep their case and their order. The capture prints names
 // only: no sizes, dates or permissions, so Entry has none (whether any
-// firmware prints sizes is unverified, clavister.md §9); a line with white
+// firmware prints sizes is not documented); a line with white
 // space inside is not a name and is refused, so that an unknown format with
 // sizes fails closed instead of yielding wrong names.
 //

@@ -19,7 +19,8 @@ import (
 
 // Member is one unit of a Clavister HA pair. It implements upgrade.Member:
 // Status reads `ha` and `about`; Install uploads the .upg by SCP and sends
-// the apply command. Its ID is the unit's name (Unit.Name).
+// the apply command, which Stage and Apply do in two halves. Its ID is the
+// unit's name (Unit.Name).
 //
 // Calls on one Member are serialised (a CLI runs one command at a time).
 // After a session drop (a reboot) the next call reconnects, redialling
@@ -330,7 +331,9 @@ func (m *Member) stats(ctx context.Context) (Stats, error) {
 }
 
 // Status implements upgrade.Member. It runs `ha` and `about` on the unit
-// (reconnecting after a drop) and maps them (clavister.md §3, §4):
+// (reconnecting after a drop) and maps them (the `ha` wordings of the cOS
+// Core 14.00 Administration Guide and of OEM builds; the version grammar of
+// Clavister KB 324735653):
 //
 //   - Role: ACTIVE → upgrade.RoleActive; INACTIVE → upgrade.RoleStandby;
 //     standalone (HA not configured) → upgrade.RoleUnknown with an
@@ -441,8 +444,8 @@ const resetSlack = time.Second
 // at − t. Successive bounds of one period overlap; when a poll's bounds lie
 // wholly after the earlier ones (by more than a second of slack), the
 // period restarted although the unit was seen ACTIVE at every poll: an
-// unplanned failover and fail-back, or a restart, in between (clavister.md
-// §3, §8.8). The alarm sticks (see Cluster.Observe).
+// unplanned failover and fail-back, or a restart, in between. The alarm
+// sticks (see Cluster.Observe).
 func (m *Member) track(ha HAStatus, sent, at time.Time) {
 	m.trackMu.Lock()
 	defer m.trackMu.Unlock()
@@ -460,7 +463,7 @@ func (m *Member) track(ha HAStatus, sent, at time.Time) {
 		return
 	}
 	if lo.After(m.activeHi.Add(resetSlack)) && m.alarmText == "" {
-		m.alarmText = cond(ErrUnplannedFailover, "%s has been ACTIVE for only %v but was already ACTIVE %v earlier (clavister.md §8.8: stop and re-assess)",
+		m.alarmText = cond(ErrUnplannedFailover, "%s has been ACTIVE for only %v but was already ACTIVE %v earlier: a failover happened outside the plan; stop and re-assess",
 			m.unit.Name, ha.TimeInState, at.Sub(m.activeHi).Round(time.Second)).Error()
 		m.c.log.Warn("clavister: unplanned failover detected", "unit", m.unit.Name, "time_in_state", ha.TimeInState)
 		m.activeLo, m.activeHi = lo, hi
@@ -493,77 +496,237 @@ func (m *Member) alarm() string {
 	return m.alarmText
 }
 
-// Install implements upgrade.Member (clavister.md §5 step 2). target must
-// be a cOS Core version (ParseVersion); it is compared with what the unit
-// runs after the reboot by the planner's gate, since the .upg file does not
-// say which version it holds.
+// Install implements upgrade.Member: it stages the firmware package and
+// applies it, in one call (Stage, then the checks and command of Apply,
+// without Apply's listing of the package, which the upload has just
+// verified). target must be a cOS Core version (ParseVersion); it is
+// compared with what the unit runs after the reboot by the planner's gate,
+// since the .upg file does not say which version it holds.
+//
+// The Planner does not call Install: it runs Stage and Apply as two steps,
+// so that the availability guard's verdict, taken right before the step
+// that restarts the unit, is not minutes old by the time the apply command
+// is sent. Install is for callers that drive a unit directly (and for
+// generic plans such as upgrade.Rolling); it makes the same check on the
+// devices right before the apply command, so an active unit that fails
+// during the upload still stops it (ErrPeerNotForwarding).
 //
 // Steps: read `ha` and `about`; if the unit already runs target, return
 // nil (nothing to do); refuse (ErrUnexpectedRole) when the unit is ACTIVE
-// or HA is not configured — only the INACTIVE unit of a healthy pair is
-// ever upgraded; copy Config.FirmwarePath by SCP to Config.RemoteDir and
-// check with `ls` that the unit lists it with the local file's size (see
-// uploadSize; a listing without sizes is refused with ErrUploadUnverified
-// only when Config.RequireUploadSize); read `ha` again and send
-// Config.ApplyCommand (UNVERIFIED, see DefaultApplyCommand) only if the
-// unit is still INACTIVE.
+// or HA is not configured (ErrNotConfigured): only the INACTIVE unit of a
+// healthy pair is ever upgraded, as the cOS Core Administration Guide's
+// "Upgrading an HA Cluster" prescribes; copy Config.FirmwarePath by SCP to
+// Config.RemoteDir and check with `ls` that the unit lists it with the
+// local file's size (a listing without sizes is refused with
+// ErrUploadUnverified only when Config.RequireUploadSize is set); then the
+// last check and the apply command described at Apply.
 //
 // The unit then reboots: a dropped session (*driver.DroppedError) or an
 // apply command that times out while the unit goes away is the expected
 // outcome, as is a normal return. Install returns without waiting for the
 // unit to come back; the planner's gate does. Errors are *UnitError naming
-// the unit (Op "install", "upload" or "apply"), e.g. wrapping a
+// the unit (Op "install", "upload", "ha" or "apply"), e.g. wrapping a
 // *driver.UploadError (missing local file; driver.ErrSizeMismatch for a
-// truncated upload; ErrUploadUnverified) or a *driver.CommandError (the
-// unit rejected the apply command). Nothing is applied when the upload
-// failed or could not be verified.
+// truncated upload; ErrUploadUnverified), ErrPeerNotForwarding, or a
+// *driver.CommandError (the unit rejected the apply command). Nothing is
+// applied when the upload failed or could not be verified, or when the
+// last check fails.
 func (m *Member) Install(ctx context.Context, target string) error {
+	done, err := m.ready(ctx, target)
+	if done || err != nil {
+		return err
+	}
+	if err := m.upload(ctx, target); err != nil {
+		return err
+	}
+	return m.applyChecked(ctx, target)
+}
+
+// Stage copies the firmware package to the unit, without restarting it:
+// the long, non-disruptive part of an install, which the Planner runs as
+// its own step (stage:<unit>@<target>) before the install step. target
+// must be a cOS Core version (ParseVersion).
+//
+// It reads `ha` and `about`; if the unit already runs target it does
+// nothing; it refuses, sending nothing, when the unit is ACTIVE
+// (ErrUnexpectedRole) or HA is not configured (ErrNotConfigured). Then it
+// copies Config.FirmwarePath by SCP to Config.RemoteDir and checks with
+// `ls` that the unit lists it with the local file's size
+// (driver.ErrSizeMismatch otherwise; a listing without sizes is refused
+// with ErrUploadUnverified only when Config.RequireUploadSize is set).
+// Running it again copies the package again: it is idempotent. Errors are
+// *UnitError values naming the unit (Op "install", "upload", "ha" or
+// "about").
+func (m *Member) Stage(ctx context.Context, target string) error {
+	done, err := m.ready(ctx, target)
+	if done || err != nil {
+		return err
+	}
+	return m.upload(ctx, target)
+}
+
+// Apply makes the unit install the package that Stage copied, by sending
+// Config.ApplyCommand (UNVERIFIED, see DefaultApplyCommand): the unit
+// restarts. target must be a cOS Core version (ParseVersion).
+//
+// Steps: read `ha` and `about`; if the unit already runs target, return
+// nil (nothing to do); refuse when the unit is ACTIVE (ErrUnexpectedRole)
+// or HA is not configured (ErrNotConfigured); check with `ls` that the
+// unit lists the package with the local file's size (ErrNotStaged when it
+// is missing or of another size; ErrUploadUnverified for a listing without
+// sizes when Config.RequireUploadSize is set). Then, holding both units'
+// sessions so that nothing else is sent to either in between, it reads
+// `ha` on the OTHER unit, then on this one, and sends the apply command
+// right after, only if the other unit is ACTIVE, sees this unit ALIVE and
+// reports object sync 100 % where it prints it, this unit is still
+// INACTIVE and sees its peer ALIVE, and no unplanned failover was seen.
+// Anything else, including an other unit that cannot be reached or whose
+// output is not recognised, refuses with ErrPeerNotForwarding (or
+// ErrUnexpectedRole when this unit became ACTIVE), sending nothing: a
+// restart then could leave the pair with no forwarding unit.
+//
+// The unit then reboots (see Install for the outcomes and errors).
+func (m *Member) Apply(ctx context.Context, target string) error {
+	done, err := m.ready(ctx, target)
+	if done || err != nil {
+		return err
+	}
+	if err := m.checkStaged(ctx); err != nil {
+		return err
+	}
+	return m.applyChecked(ctx, target)
+}
+
+// ready parses target and reads `ha` and `about`: done when the unit
+// already runs target; an error when target is malformed, the unit cannot
+// be read, is ACTIVE or is not part of an HA pair.
+func (m *Member) ready(ctx context.Context, target string) (done bool, err error) {
 	tv, err := ParseVersion(target)
 	if err != nil {
-		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: err}
+		return false, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: err}
 	}
 	ha, err := m.readHA(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	v, err := m.readVersion(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if v.Compare(tv) == 0 {
 		m.c.log.Info("clavister: install: unit already on target", "unit", m.unit.Name, "version", v.String())
-		return nil
+		return true, nil
 	}
 	switch {
 	case !ha.Configured:
-		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrNotConfigured, "%s", ha.StateText)}
+		return false, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrNotConfigured, "%s", ha.StateText)}
 	case ha.Active:
-		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrUnexpectedRole, "refusing to upgrade the ACTIVE unit: upgrade the INACTIVE unit and fail over first (clavister.md §5)")}
+		return false, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrUnexpectedRole, "refusing to upgrade the ACTIVE unit: upgrade the INACTIVE unit and fail over first")}
 	}
+	m.c.log.Debug("clavister: install: unit ready", "unit", m.unit.Name, "from", v.String(), "to", target)
+	return false, nil
+}
+
+// upload copies the firmware to the unit and verifies its size (see
+// uploadSize). Errors are *UnitError with Op "upload".
+func (m *Member) upload(ctx context.Context, target string) error {
 	cfg := m.c.cfg
 	remote := cfg.remotePath()
-	m.c.log.Info("clavister: install: uploading firmware", "unit", m.unit.Name, "from", v.String(), "to", target, "file", cfg.FirmwarePath, "remote", remote)
+	m.c.log.Info("clavister: install: uploading firmware", "unit", m.unit.Name, "to", target, "file", cfg.FirmwarePath, "remote", remote)
 	start := time.Now()
-	// No apply command is sent unless the upload is verified (see uploadSize).
 	if err := m.c.tr.upload(ctx, *m.dcfg, cfg.FirmwarePath, remote, m.uploadSize(cfg.FirmwarePath)); err != nil {
 		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "upload", Err: err}
 	}
-	apply := cfg.applyCommand()
-	m.c.log.Info("clavister: install: applying firmware", "unit", m.unit.Name, "command", apply, "upload_duration", time.Since(start).Round(time.Millisecond))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	// The upload can take minutes: make sure the unit is still INACTIVE
-	// right before it reboots, with nothing in between on this session.
-	if ha, err = m.readHALocked(ctx); err != nil {
+	m.c.log.Info("clavister: install: firmware staged", "unit", m.unit.Name, "remote", remote, "upload_duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// listing is what `ls` says about the staged package.
+type listing struct {
+	cmd    string // the ls command sent
+	listed bool   // the package is listed
+	known  bool   // with a size
+	size   int64  // that size, when known
+}
+
+// listPackage lists the unit's files and looks for the package. Errors are
+// the *UnitError of a failed `ls`.
+func (m *Member) listPackage(ctx context.Context) (listing, error) {
+	dir, name := path.Split(m.c.cfg.remotePath())
+	l := listing{cmd: "ls"}
+	if dir = strings.TrimSuffix(dir, "/"); dir != "" {
+		l.cmd = "ls " + dir
+	}
+	out, err := m.send(ctx, "ls", l.cmd, true)
+	if err != nil {
+		return l, err
+	}
+	size, known, err := lsSize(out, name)
+	if err != nil {
+		return l, nil // not listed (a *ParseError)
+	}
+	l.listed, l.known, l.size = true, known, size
+	return l, nil
+}
+
+// stagedVerified reports whether the unit lists the package with the local
+// file's size: the proof that a stage step finished. A listing without
+// sizes proves nothing (the stage step is then run again).
+func (m *Member) stagedVerified(ctx context.Context) (bool, error) {
+	l, err := m.listPackage(ctx)
+	if err != nil {
+		return false, err
+	}
+	fi, err := os.Stat(m.c.cfg.FirmwarePath)
+	if err != nil {
+		return false, nil
+	}
+	return l.listed && l.known && l.size == fi.Size(), nil
+}
+
+// checkStaged is Apply's check that the package is on the unit: listed,
+// with the local file's size where the listing prints sizes. Errors are
+// *UnitError values (Op "install", or the failed `ls`).
+func (m *Member) checkStaged(ctx context.Context) error {
+	cfg := m.c.cfg
+	name := path.Base(cfg.remotePath())
+	fail := func(err error) error { return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: err} }
+	l, err := m.listPackage(ctx)
+	if err != nil {
 		return err
 	}
-	if !ha.Configured || ha.Active {
-		return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: cond(ErrUnexpectedRole, "the unit became ACTIVE during the upload; not applying (%s)", ha.StateText)}
+	fi, err := os.Stat(cfg.FirmwarePath)
+	if err != nil {
+		return fail(fmt.Errorf("%w: local firmware: %w", ErrNotStaged, err))
 	}
+	switch {
+	case !l.listed:
+		return fail(cond(ErrNotStaged, "%q does not list %s: stage it first (Member.Stage, the plan's stage step)", l.cmd, name))
+	case l.known && l.size != fi.Size():
+		return fail(fmt.Errorf("%w: %q lists %s with %d bytes, the local file has %d: %w", ErrNotStaged, l.cmd, name, l.size, fi.Size(), driver.ErrSizeMismatch))
+	case !l.known && cfg.RequireUploadSize:
+		return fail(cond(ErrUploadUnverified, "%q lists %s without a size; not applying a package whose size cannot be checked (Config.RequireUploadSize)", l.cmd, name))
+	case !l.known:
+		m.c.log.Warn("clavister: install: ls lists the package without a size; trusting the staging upload (Config.RequireUploadSize is off)", "unit", m.unit.Name, "file", name)
+	}
+	return nil
+}
+
+// applyChecked is the end of Install and Apply: holding both units'
+// sessions, the last check on the devices (lastCheckLocked) and, right
+// after it, the apply command.
+func (m *Member) applyChecked(ctx context.Context, target string) error {
+	apply := m.c.cfg.applyCommand()
+	unlock := m.c.lockPair()
+	defer unlock()
+	if err := m.lastCheckLocked(ctx); err != nil {
+		return err
+	}
+	m.c.log.Info("clavister: install: applying firmware", "unit", m.unit.Name, "command", apply)
 	m.trackMu.Lock()
 	m.pending, m.wentAway, m.pendingSince = target, false, nil
 	m.trackMu.Unlock()
-	_, err = m.sendLocked(ctx, "apply", apply, false)
+	_, err := m.sendLocked(ctx, "apply", apply, false)
 	switch {
 	case err == nil:
 		return nil
@@ -583,18 +746,77 @@ func (m *Member) Install(ctx context.Context, target string) error {
 	}
 }
 
-// uploadSize returns the driver.VerifyFunc Install hands driver.Upload: it
-// lists the unit's files with `ls` (or `ls <dir>`) after the SCP transfer
-// and returns the size the listing prints for the package; driver.Upload
-// then compares it with the local file's (driver.ErrSizeMismatch).
+// lastCheckLocked verifies on the devices, right before the apply command,
+// that restarting m leaves a forwarding unit: the peer's own `ha` (read on
+// the peer's session) shows it ACTIVE, seeing m ALIVE, in sync where
+// printed; then m's `ha` (the last command on m's session before the apply
+// command) shows m still INACTIVE and seeing its peer ALIVE; no unplanned
+// failover was seen on either. Both units' sessions must be held
+// (lockPair).
+func (m *Member) lastCheckLocked(ctx context.Context) error {
+	peer := m.c.peer(m)
+	refuse := func(err error) error { return &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: err} }
+	pha, err := peer.readHALocked(ctx)
+	if err != nil {
+		return refuse(fmt.Errorf("%w: cannot read ha on %s right before restarting %s: %w", ErrPeerNotForwarding, peer.unit.Name, m.unit.Name, err))
+	}
+	var why []string
+	switch {
+	case !pha.Configured:
+		why = append(why, "is a standalone unit")
+	case !pha.Active:
+		why = append(why, "is INACTIVE")
+	}
+	if pha.Configured && !pha.PeerAlive {
+		why = append(why, "does not see "+m.unit.Name+" ALIVE")
+	}
+	if pha.SyncKnown && pha.SyncPercent < 100 {
+		why = append(why, fmt.Sprintf("reports HA object sync %d%%", pha.SyncPercent))
+	}
+	if al := peer.alarm(); al != "" {
+		why = append(why, al)
+	}
+	if len(why) > 0 {
+		return refuse(cond(ErrPeerNotForwarding, "%s %s (%s); not restarting %s", peer.unit.Name, strings.Join(why, ", "), pha.StateText, m.unit.Name))
+	}
+	ha, err := m.readHALocked(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !ha.Configured || ha.Active:
+		return refuse(cond(ErrUnexpectedRole, "%s is no longer INACTIVE; not applying (%s)", m.unit.Name, ha.StateText))
+	case !ha.PeerAlive:
+		return refuse(fmt.Errorf("%w: %w", ErrPeerNotForwarding, cond(ErrPeerNotAlive, "%s does not see %s ALIVE; not restarting it", m.unit.Name, peer.unit.Name)))
+	case m.alarm() != "":
+		return refuse(fmt.Errorf("%w: %w", ErrPeerNotForwarding, classify(m.alarm())))
+	}
+	return nil
+}
+
+// pendingInstall returns the version of an install whose apply command was
+// sent and whose result has not been seen yet, or "".
+func (m *Member) pendingInstall() string {
+	m.trackMu.Lock()
+	defer m.trackMu.Unlock()
+	return m.pending
+}
+
+// uploadSize returns the driver.VerifyFunc that Stage and Install hand
+// driver.Upload: after the SCP transfer it lists the unit's files with
+// `ls` (or `ls <dir>`) and returns the size the listing prints for the
+// package; driver.Upload then compares it with the local file's
+// (driver.ErrSizeMismatch).
 //
-// The public `ls` capture prints names only (fixtures ls/; clavister.md §9
-// does not say whether any listing prints sizes). A package listed without
-// a size cannot be verified: the unit's SCP acknowledgement of every byte
-// says nothing about what it stored. Then, unless
-// Config.RequireUploadSize is set, the error wraps ErrUploadUnverified
-// and nothing is applied; with it, the local size is returned (trusting the
-// acknowledgement) and a damaged package is caught only after the reboot
+// The only public `ls` capture (an OEM build's manual) prints names only,
+// and whether any cOS Core listing prints sizes is not documented. A
+// package listed without a size cannot be verified: the unit's SCP
+// acknowledgement of every byte says nothing about what it stored. Then,
+// with Config.RequireUploadSize set, the error wraps ErrUploadUnverified
+// and the upload counts as failed (nothing is applied); without it (the
+// default) the local file's size is returned, trusting the
+// acknowledgement, with a warning in the log, and a damaged package is
+// caught only when the unit comes back on its old version
 // (ErrInstallNotTaken). A package not listed at all is a *ParseError.
 func (m *Member) uploadSize(local string) driver.VerifyFunc {
 	return func(ctx context.Context, remote string) (int64, error) {

@@ -73,7 +73,8 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// HAStatus is what `ha` says about the unit it runs on (clavister.md §3).
+// HAStatus is what `ha` says about the unit it runs on (cOS Core
+// Administration Guide, High Availability chapter).
 // The role is fixed by configuration (master or slave); the state
 // (active/inactive) changes at runtime. A unit is healthy on its own when
 // Configured, PeerAlive, and SyncPercent is 100 where SyncKnown.
@@ -100,8 +101,8 @@ type HAStatus struct {
 	// TimeKnown reports whether a time in state was printed.
 	TimeKnown bool
 	// PeerAlive is true ONLY for an explicit "HA cluster peer is ALIVE".
-	// Any other peer wording, or no peer line, is false (the peer-down
-	// wording is unverified, clavister.md §3).
+	// Any other peer wording, or no peer line, is false (no public page
+	// shows the wording printed when the peer is down).
 	PeerAlive bool
 	// SyncKnown reports whether an "HA object sync: N%" line was printed
 	// (newer builds only); a missing line is unknown, not 0.
@@ -118,7 +119,8 @@ var (
 	// "Device:/> ha", "gw-world:/>", "Device:/RoutingTable/main> ".
 	// Same idea as driver/platforms/clavister_cos_core.yaml.
 	promptRe = regexp.MustCompile(`^[\w.\-]{1,63}:/[^\r\n>]*>\s*(.*)$`)
-	// errorLineRe marks a rejected command (clavister.md §8.9).
+	// errorLineRe marks a rejected command (the error strings of the CLI
+	// are not documented: these are the plausible ones).
 	errorLineRe = regexp.MustCompile(`(?i)^(?:error|unknown command|invalid|failed|usage:)\b`)
 
 	haStandaloneRe = regexp.MustCompile(`(?i)^(?:this (?:device|unit) is )?an? standalone (?:system|device|unit)\b|\bHA not configured\b`)
@@ -137,8 +139,10 @@ var (
 	haKeywordRe    = regexp.MustCompile(`(?i)\b(?:master|slave|active|inactive|alive|standalone|sync\w*|peer|heartbeat\w*|fail\w*|lost|down|dead|not)\b`)
 )
 
-// ParseHA reads the output of the cOS Core CLI command `ha` (clavister.md §3;
-// captures: fixtures/clavister/ha). Accepted shapes:
+// ParseHA reads the output of the cOS Core CLI command `ha`. The shapes
+// come from the cOS Core 14.00 Administration Guide's example and from OEM
+// manuals (D-Link NetDefendOS, Radisys SEG-100), copies of which are in
+// this package's testdata/ha. Accepted shapes:
 //
 //	Device:/> ha                                     (optional; any prompt name and
 //	                                                  path; or the prompt alone and
@@ -155,7 +159,7 @@ var (
 //
 // or the standalone one-liner "This device is a standalone system (HA not
 // configured)". Durations are "N sec" or "[Nd ][Nh ][Nm ][Ns]" (day and hour
-// units inferred, clavister.md §3). Blank lines and prompt lines are skipped
+// units inferred from the minutes-and-seconds form). Blank lines and prompt lines are skipped
 // anywhere. Other unknown lines (banners) are skipped only BEFORE the first
 // status line, and only when they do not look like HA status (they start
 // with "This device" or mention master, slave, active, inactive, alive,
@@ -279,7 +283,7 @@ func ParseHA(output string) (HAStatus, error) {
 				return fail("line %d: second peer line %s", n, quote(line))
 			}
 			peerSeen = true
-			// Only the explicit word counts (clavister.md §3, fail closed).
+			// Only the explicit word counts (fail closed).
 			st.PeerAlive = strings.EqualFold(strings.TrimSpace(haPeerRe.FindStringSubmatch(line)[1]), "ALIVE")
 		case haSyncRe.MatchString(line):
 			if st.SyncKnown {
@@ -369,7 +373,7 @@ func parseDuration(s string) (time.Duration, error) {
 
 // aboutRe finds the version in `about`-style output. Same as the SNMP
 // sysDescr shapes "Clavister cOS Core 10.21.02.01-25325" and "Clavister
-// CorePlus 9.30.08.21-22257 TP" (clavister.md §4, Observium's regex); the
+// CorePlus 9.30.08.21-22257 TP" (the regular expression Observium uses); the
 // version must not run on into more version characters.
 var aboutRe = regexp.MustCompile(`(?i)(?:cOS Core|CorePlus)\s+(\d+\.\d+\.\d+(?:\.\d+)?(?:-\d+)?)(?: (TP))?(?:[^\w.\-]|$)`)
 
@@ -377,10 +381,10 @@ var aboutRe = regexp.MustCompile(`(?i)(?:cOS Core|CorePlus)\s+(\d+\.\d+\.\d+(?:\
 // `about`, or from any text carrying "cOS Core <version>" or "CorePlus
 // <version>" (an SNMP sysDescr, a banner).
 //
-// UNVERIFIED: the real `about` output of cOS Core is not public
-// (clavister.md §4, §9); this parser assumes it contains the same
-// "cOS Core <version>" string as SNMP sysDescr. Prefer REST GET /api/about
-// or SNMP where available and capture `about` on a lab unit.
+// UNVERIFIED: the real `about` output of cOS Core is not public; this
+// parser assumes it contains the same "cOS Core <version>" string as SNMP
+// sysDescr. Prefer REST GET /api/about or SNMP where available and capture
+// `about` on a lab unit.
 //
 // It returns a *ParseError (errors.Is ErrUnrecognized) when the output has
 // an "Error:"-style line, when no version is found, when the output names
@@ -416,8 +420,9 @@ func ParseAbout(output string) (Version, error) {
 	return found, nil
 }
 
-// Stats is what `stats` reports that hitless uses (clavister.md §7; capture:
-// fixtures/clavister/stats, KB 309987444).
+// Stats is what `stats` reports that hitless uses (the shape of the
+// capture in Clavister KB 309987444; a transcription is in this package's
+// testdata/stats).
 type Stats struct {
 	// Uptime is the time since the unit last started, from
 	// "Uptime : 0 days, 01:00:21". A smaller value than at the previous poll

@@ -10,33 +10,58 @@ import (
 	"github.com/hitless/hitless/upgrade"
 )
 
-// Planner encodes the cOS Core Administration Guide's procedure
-// "Upgrading an HA Cluster" (Admin Guide 14.00 ha_upgrades.html;
-// clavister.md §5) as an upgrade.Planner:
+// Planner encodes the procedure of the cOS Core Administration Guide 14.00,
+// "Upgrading an HA Cluster", as an upgrade.Planner:
 //
-//  1. install:<inactive>@<target> — upgrade the INACTIVE unit first
-//     (SCP upload, apply command, reboot);
-//  2. wait:<inactive>@<target> — gate: it is back on the target, INACTIVE,
+//  1. stage:<inactive>@<target> — copy the .upg to the INACTIVE unit by
+//     SCP and check its size with `ls` (Member.Stage). It restarts
+//     nothing and disrupts no unit; it is idempotent, and an interrupted
+//     one is verified (the package listed with the local file's size) or
+//     simply run again;
+//  2. install:<inactive>@<target> — upgrade the INACTIVE unit first
+//     (Member.Apply): it disrupts that unit, so the executor's guard checks
+//     right before it that the other unit forwards; Apply then checks the
+//     staged package and, holding both units' sessions, reads `ha` on the
+//     other unit and on this one and sends the apply command only if the
+//     other unit is still ACTIVE, sees this one ALIVE and is in sync, and
+//     this one is still INACTIVE (ErrPeerNotForwarding otherwise); the unit
+//     reboots;
+//  3. wait:<inactive>@<target> — gate: it is back on the target, INACTIVE,
 //     sees its peer ALIVE, object sync 100 % where printed; the other unit
 //     is still ACTIVE and healthy and its time in state did not go back
-//     (an unplanned failover, §8.8: the gate fails);
-//  3. failover:to:<inactive> — `ha -deactivate` on the ACTIVE unit; refused
-//     by the executor's guard unless the gate-2 condition holds at that
-//     moment (a Safe precheck);
-//  4. wait:active:<inactive> — gate: the roles swapped, verified with `ha`
+//     (an unplanned failover: the gate fails). The guide insists on a
+//     synchronised unit before the failover;
+//  4. failover:to:<inactive> — `ha -deactivate` on the ACTIVE unit; refused
+//     by the executor's guard unless the gate-3 condition holds at that
+//     moment (a safety precondition). It declares the failover
+//     (upgrade.FailoverDeclarer);
+//  5. wait:active:<inactive> — gate: the roles swapped, verified with `ha`
 //     on both units, both see the peer ALIVE;
-//  5. install:<formerly active>@<target> — upgrade the now-INACTIVE unit;
-//  6. with RestoreRoles, when the master is not the ACTIVE unit at that
+//  6. stage:<formerly active>@<target>, install:<formerly active>@<target>
+//     — upgrade the now-INACTIVE unit the same way;
+//  7. with RestoreRoles, when the master is not the ACTIVE unit at that
 //     point: wait:<master>@<target> (resync gate), then restore:to:<master>
-//     (`ha -deactivate` on the ACTIVE slave, §5 step 6);
-//  7. postcheck@<target> — gate (§5 step 7): both units on the target,
-//     exactly one ACTIVE (the master, with RestoreRoles), both see the peer
-//     ALIVE, in sync, no pair problem. It is also the resync gate of the
-//     last unit installed.
+//     (`ha -deactivate` on the ACTIVE slave: the guide's optional role
+//     restore; it declares the failover too);
+//  8. postcheck@<target> — gate: both units on the target, exactly one
+//     ACTIVE (the master, with RestoreRoles), both see the peer ALIVE, in
+//     sync, no pair problem. It is also the resync gate of the last unit
+//     installed.
 //
 // For a fresh pair fw-a (ACTIVE) and fw-b (INACTIVE) and target 14.00.11 the
-// step IDs are install:fw-b@14.00.11, wait:fw-b@14.00.11, failover:to:fw-b,
-// wait:active:fw-b, install:fw-a@14.00.11, postcheck@14.00.11.
+// step IDs are stage:fw-b@14.00.11, install:fw-b@14.00.11,
+// wait:fw-b@14.00.11, failover:to:fw-b, wait:active:fw-b,
+// stage:fw-a@14.00.11, install:fw-a@14.00.11, postcheck@14.00.11.
+//
+// Every plan, also one with no step left, carries its end state
+// (upgrade.Plan.Converged), which the executor checks after the last step,
+// also when every step was already done in the journal: the condition of
+// the post-check (both units on the target by the version grammar, exactly
+// one ACTIVE, the master with RestoreRoles, both healthy: peer ALIVE, sync
+// 100 % where printed, no pair problem). Its error names each unit with
+// its version and state, so a journal replayed against a pair that did
+// not change fails with upgrade.ErrNotConverged instead of reporting
+// success.
 //
 // Plan is pure and deterministic: step IDs depend only on unit names and
 // the target, and re-planning from a fresh snapshot part-way yields only the
@@ -46,10 +71,12 @@ import (
 // it holds only what is left (the role restore, the post-check), or nothing
 // when the post-check already holds. A unit that is down in the snapshot
 // (rebooting) and whose version is therefore unknown is planned as not yet
-// upgraded; Member.Install is a no-op on a unit already on the target.
+// upgraded (its stage and install steps are then done in the journal, or
+// no-ops on a unit already on the target).
 //
-// Configuration is never pushed (§6, §8.4: Deactivate Before Reconf would
-// cause an extra failover).
+// Configuration is never pushed: with the HA setting "Deactivate Before
+// Reconf" (enabled by default, Administration Guide 15.00, HA Advanced
+// Settings) a reconfiguration would cause an extra failover.
 //
 // # Resuming an install
 //
@@ -60,8 +87,8 @@ import (
 // between the apply command and the reboot is undocumented: see
 // Config.ApplyGrace), or the unit may be rebooting or back already. A second
 // apply command would restart the unit a second time. The verification
-// polls the unit (`stats`, clavister.md §7: "Uptime confirms the reboot
-// happened", then `ha` and `about`) every Gate.Interval for at most
+// polls the unit (`stats`, whose Uptime shows a restart, then `ha` and
+// `about`) every Gate.Interval for at most
 // Config.ApplyGrace + Gate.Deadline, and decides on the first of:
 //
 //  1. the unit runs the target: done (the install is skipped);
@@ -81,12 +108,12 @@ import (
 //     install again: one apply command in all) when there is positive
 //     evidence that no earlier apply command restarted it either: with
 //     Planner.Journal, its Uptime shows no restart since the install began;
-//     without it, `ls` still lists the uploaded package (the simulator,
+//     without it, `ls` still lists the staged package (the simulator,
 //     like the inferred device behaviour, consumes a package at the
-//     reboot that installs it: [I], confirm on a lab unit). Otherwise
-//     (no journal and no package listed) an error matching
-//     upgrade.ErrUnverifiable: the process may have died before the
-//     upload, or the unit may already have come back from a failed install.
+//     reboot that installs it; this is inferred, confirm it on a lab
+//     unit). Otherwise (no journal and no package listed) an error
+//     matching upgrade.ErrUnverifiable: the unit may already have come
+//     back from a failed install, or the package was removed.
 //
 // A unit still down at the end is a *upgrade.GateError (ErrGateTimeout).
 // A restart less than a second after the install began cannot be seen in
@@ -113,12 +140,11 @@ type Planner struct {
 	// GateTiming is the Timing of every health gate; zero means
 	// upgrade.DefaultGateTiming() (poll every 10 s, healthy 30 s, 20 min
 	// deadline). A unit reboot takes an unknown time on real hardware
-	// (clavister.md §5 step 2: plan 10–15 min per unit); the deadline must
-	// cover it.
+	// (plan 10–15 min per unit); the deadline must cover it.
 	GateTiming upgrade.Timing
-	// RestoreRoles adds the optional role restore of §5 step 6: fail back
-	// so that the HA master is ACTIVE again at the end. cOS Core never
-	// fails back by itself (§1).
+	// RestoreRoles adds the optional role restore of the guide's
+	// procedure: fail back so that the HA master is ACTIVE again at the
+	// end. cOS Core never fails back by itself.
 	RestoreRoles bool
 	// Journal, when set, is the journal the Executor runs this plan with
 	// (pass the same value). It is only read, by the steps, to learn when
@@ -164,6 +190,7 @@ func (e *PlanError) Is(target error) bool { return target == upgrade.ErrInvalid 
 func (e *PlanError) Unwrap() []error { return e.Problems }
 
 // Step ID shapes (stable: the journal keys on them).
+func stageStepID(unit, target string) string   { return "stage:" + unit + "@" + target }
 func installStepID(unit, target string) string { return "install:" + unit + "@" + target }
 func waitStepID(unit, target string) string    { return "wait:" + unit + "@" + target }
 func failoverStepID(to string) string          { return "failover:to:" + to }
@@ -262,18 +289,20 @@ func (p Planner) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 	case !on[act]:
 		// Phase 1: the INACTIVE unit first (or its gate when it is done).
 		if !on[oth] {
-			steps = append(steps, b.install(names[oth], names[act]))
+			steps = append(steps, b.stage(names[oth], names[act]), b.install(names[oth], names[act]))
 		}
 		steps = append(steps,
 			b.waitUpgraded(names[oth], names[act]),
 			b.failover(names[oth], names[act]),
 			b.waitActive(names[oth], names[act]),
+			b.stage(names[act], names[oth]),
 			b.install(names[act], names[oth]))
 		final = names[oth]
 	case !on[oth]:
 		// Phase 2: failed over already; the former ACTIVE unit is left.
 		steps = append(steps,
 			b.waitActive(names[act], names[oth]),
+			b.stage(names[oth], names[act]),
 			b.install(names[oth], names[act]))
 	}
 	restore := master != "" && master != final
@@ -288,7 +317,7 @@ func (p Planner) Plan(s upgrade.Snapshot, target string) (upgrade.Plan, error) {
 			steps = append(steps, b.postcheck())
 		}
 	}
-	return upgrade.Plan{Cluster: c.Name(), Target: target, Steps: steps}, nil
+	return upgrade.Plan{Cluster: c.Name(), Target: target, Steps: steps, Converged: b.converged}, nil
 }
 
 // gate returns the Timing in force.
@@ -344,20 +373,58 @@ type builder struct {
 	journal upgrade.Journal
 }
 
-// install upgrades unit while peer forwards.
+// stage copies the firmware to unit, which is INACTIVE while peer
+// forwards: the long, non-disruptive part of its install.
+func (b builder) stage(unit, peer string) upgrade.Step {
+	c, target := b.c, b.target
+	return &stageStep{
+		id: stageStepID(unit, target),
+		desc: fmt.Sprintf("stage %s on INACTIVE %s: SCP %s, check its size with ls (nothing restarts; %s forwards)",
+			target, unit, filepath.Base(c.cfg.FirmwarePath), peer),
+		run: func(ctx context.Context) error {
+			m := c.Member(unit)
+			if m == nil {
+				return &UnitError{Unit: unit, Op: "stage", Err: ErrUnknownUnit}
+			}
+			return m.Stage(ctx, target)
+		},
+		verify: func(ctx context.Context) (bool, error) { return b.verifyStage(ctx, unit) },
+	}
+}
+
+// verifyStage is the Verify of an interrupted stage step: done when the
+// unit already runs the target or lists the package with the local file's
+// size; otherwise (a listing without sizes, a unit that cannot be read)
+// the step is simply run again.
+func (b builder) verifyStage(ctx context.Context, unit string) (bool, error) {
+	m := b.c.Member(unit)
+	if m == nil {
+		return false, &UnitError{Unit: unit, Op: "verify", Err: ErrUnknownUnit}
+	}
+	if v, err := m.readVersion(ctx); err == nil && v.Compare(b.tv) == 0 {
+		return true, nil
+	}
+	ok, err := m.stagedVerified(ctx)
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return err == nil && ok, nil
+}
+
+// install restarts unit onto the staged package while peer forwards.
 func (b builder) install(unit, peer string) upgrade.Step {
 	c, target := b.c, b.target
 	return &upgrade.Func{
 		StepID: installStepID(unit, target),
-		Desc: fmt.Sprintf("install %s on INACTIVE %s: SCP %s, then %q (reboots; %s keeps forwarding)",
-			target, unit, filepath.Base(c.cfg.FirmwarePath), c.cfg.applyCommand(), peer),
+		Desc: fmt.Sprintf("install %s on INACTIVE %s: check the staged %s, read ha on %s (ACTIVE, forwarding) and %s (INACTIVE), then %q (reboots; %s keeps forwarding)",
+			target, unit, filepath.Base(c.cfg.FirmwarePath), peer, unit, c.cfg.applyCommand(), peer),
 		Members: []string{unit},
 		Do: func(ctx context.Context) error {
 			m := c.Member(unit)
 			if m == nil {
 				return &UnitError{Unit: unit, Op: "install", Err: ErrUnknownUnit}
 			}
-			return m.Install(ctx, target)
+			return m.Apply(ctx, target)
 		},
 		// An interrupted install is verified (see "Resuming an install").
 		Check: func(ctx context.Context) (bool, error) { return b.verifyInstall(ctx, unit) },
@@ -397,19 +464,19 @@ func (b builder) failover(to, from string) upgrade.Step {
 	return b.swap(failoverStepID(to), fmt.Sprintf("fail over to upgraded %s: ha -deactivate on ACTIVE %s", to, from), to, from)
 }
 
-// restore fails back to the master (§5 step 6).
+// restore fails back to the master (the optional role restore).
 func (b builder) restore(master, slave string) upgrade.Step {
 	return b.swap(restoreStepID(master), fmt.Sprintf("restore roles: fail back to master %s: ha -deactivate on ACTIVE %s", master, slave), master, slave)
 }
 
 func (b builder) swap(id, desc, to, from string) upgrade.Step {
 	c := b.c
-	return &upgrade.Func{
-		StepID: id,
-		Desc:   desc,
-		Do:     func(ctx context.Context) error { return c.Failover(ctx, to) },
-		Safe:   func(s upgrade.Snapshot) error { return b.upgradedCond(s, to, from) },
-		Check: func(ctx context.Context) (bool, error) {
+	return &swapStep{
+		id:   id,
+		desc: desc,
+		run:  func(ctx context.Context) error { return c.Failover(ctx, to) },
+		safe: func(s upgrade.Snapshot) error { return b.upgradedCond(s, to, from) },
+		verify: func(ctx context.Context) (bool, error) {
 			s, err := c.Observe(ctx)
 			if err != nil {
 				return false, err
@@ -442,7 +509,7 @@ func (b builder) waitActive(to, from string) upgrade.Step {
 	}
 }
 
-// postcheck is the final gate (§5 step 7).
+// postcheck is the final gate (the guide's post-checks).
 func (b builder) postcheck() upgrade.Step {
 	desc := fmt.Sprintf("post-check: both units on %s, one ACTIVE, peer ALIVE on both, in sync", b.target)
 	if b.master != "" {
@@ -491,6 +558,34 @@ func (b builder) postcheckCond(s upgrade.Snapshot) error {
 		checkUnit(s, names[1-act], upgrade.RoleStandby, &b.tv, ErrUnexpectedRole, "is %s"),
 		pairConds(s),
 	)
+}
+
+// converged is the plan's end state (upgrade.Plan.Converged): the
+// post-check's condition, its error prefixed with every unit's version and
+// state so that it reads on its own.
+func (b builder) converged(s upgrade.Snapshot) error {
+	err := b.postcheckCond(s)
+	if err == nil {
+		return nil
+	}
+	var units []string
+	for _, u := range b.c.cfg.Units {
+		m, ok := s.Member(u.Name)
+		switch {
+		case !ok:
+			units = append(units, u.Name+" not observed")
+		case m.Version == "":
+			units = append(units, fmt.Sprintf("%s runs an unknown version (%s)", u.Name, roleWord(m.Role)))
+		default:
+			units = append(units, fmt.Sprintf("%s runs %s (%s)", u.Name, m.Version, roleWord(m.Role)))
+		}
+	}
+	want := "both units on " + b.target + ", one ACTIVE"
+	if b.master != "" {
+		want = "both units on " + b.target + ", master " + b.master + " ACTIVE"
+	}
+	return fmt.Errorf("clavister: pair %s is not in its end state (%s, peer ALIVE and in sync on both): %s: %w",
+		b.c.Name(), want, strings.Join(units, ", "), err)
 }
 
 // roleWord names a role in Clavister's words.
@@ -562,3 +657,57 @@ func pairConds(s upgrade.Snapshot) error {
 	}
 	return errors.Join(errs...)
 }
+
+// stageStep is the stage:<unit>@<target> step: it disrupts nothing, is
+// idempotent (running it again copies the package again) and verifiable
+// (an interrupted one is done when the unit lists the package with the
+// local file's size, and runs again otherwise).
+type stageStep struct {
+	id, desc string
+	run      func(context.Context) error
+	verify   func(context.Context) (bool, error)
+}
+
+var (
+	_ upgrade.Verifier     = (*stageStep)(nil)
+	_ upgrade.Idempotenter = (*stageStep)(nil)
+)
+
+func (s *stageStep) ID() string                               { return s.id }
+func (s *stageStep) Description() string                      { return s.desc }
+func (s *stageStep) Disrupts() []string                       { return nil }
+func (s *stageStep) Run(ctx context.Context) error            { return s.run(ctx) }
+func (s *stageStep) Verify(ctx context.Context) (bool, error) { return s.verify(ctx) }
+func (s *stageStep) Idempotent() bool                         { return true }
+
+// swapStep is a failover:to:<unit> or restore:to:<unit> step: `ha
+// -deactivate` on the ACTIVE unit, which moves the active role to the
+// other one. It disrupts no member (the traffic moves, it is not dropped)
+// and declares the failover (Failover, upgrade.FailoverDeclarer), so the
+// executor's check after the step expects the formerly active unit to stop
+// forwarding. The guard checks its precondition (CheckSafe: the unit taking
+// over is upgraded, INACTIVE, sees its peer ALIVE and is in sync) right
+// before it runs; an interrupted one is done when the roles have swapped.
+type swapStep struct {
+	id, desc string
+	run      func(context.Context) error
+	safe     func(upgrade.Snapshot) error
+	verify   func(context.Context) (bool, error)
+}
+
+var (
+	_ upgrade.Verifier         = (*swapStep)(nil)
+	_ upgrade.SafetyChecker    = (*swapStep)(nil)
+	_ upgrade.FailoverDeclarer = (*swapStep)(nil)
+)
+
+func (s *swapStep) ID() string                               { return s.id }
+func (s *swapStep) Description() string                      { return s.desc }
+func (s *swapStep) Disrupts() []string                       { return nil }
+func (s *swapStep) Run(ctx context.Context) error            { return s.run(ctx) }
+func (s *swapStep) Verify(ctx context.Context) (bool, error) { return s.verify(ctx) }
+func (s *swapStep) CheckSafe(snap upgrade.Snapshot) error    { return s.safe(snap) }
+
+// Failover declares that the step moves the active role
+// (upgrade.FailoverDeclarer).
+func (s *swapStep) Failover() bool { return true }

@@ -95,14 +95,23 @@ func snap(ms ...upgrade.MemberState) upgrade.Snapshot {
 }
 
 var fresh = []string{
-	"install:fw-b@" + newV, "wait:fw-b@" + newV, "failover:to:fw-b", "wait:active:fw-b",
-	"install:fw-a@" + newV, "postcheck@" + newV,
+	"stage:fw-b@" + newV, "install:fw-b@" + newV, "wait:fw-b@" + newV, "failover:to:fw-b", "wait:active:fw-b",
+	"stage:fw-a@" + newV, "install:fw-a@" + newV, "postcheck@" + newV,
 }
 
 var freshRestore = []string{
-	"install:fw-b@" + newV, "wait:fw-b@" + newV, "failover:to:fw-b", "wait:active:fw-b",
-	"install:fw-a@" + newV, "wait:fw-a@" + newV, "restore:to:fw-a", "postcheck@" + newV,
+	"stage:fw-b@" + newV, "install:fw-b@" + newV, "wait:fw-b@" + newV, "failover:to:fw-b", "wait:active:fw-b",
+	"stage:fw-a@" + newV, "install:fw-a@" + newV, "wait:fw-a@" + newV, "restore:to:fw-a", "postcheck@" + newV,
 }
+
+// Where a re-plan starts in fresh (and freshRestore): after the first
+// install (its gate), after the failover (wait:active), after the second
+// install (the post-check, or the resync gate of the role restore).
+const (
+	afterFirst    = 2
+	afterFailover = 4
+	afterSecond   = 7
+)
 
 // isSubsequence reports whether sub's elements appear in seq in order.
 func isSubsequence(sub, seq []string) bool {
@@ -133,27 +142,27 @@ func TestPlanSteps(t *testing.T) {
 		{"fresh, snapshot order reversed", false, newV, snap(inactive("fw-b", "slave", oldV), active("fw-a", "master", oldV)), fresh, fresh},
 		{"fresh, restore roles", true, newV, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV)), freshRestore, freshRestore},
 		{"fresh, slave active", false, newV, snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", oldV)), []string{
-			"install:fw-a@" + newV, "wait:fw-a@" + newV, "failover:to:fw-a", "wait:active:fw-a", "install:fw-b@" + newV, "postcheck@" + newV}, nil},
+			"stage:fw-a@" + newV, "install:fw-a@" + newV, "wait:fw-a@" + newV, "failover:to:fw-a", "wait:active:fw-a", "stage:fw-b@" + newV, "install:fw-b@" + newV, "postcheck@" + newV}, nil},
 		{"fresh, slave active, restore: the master ends active anyway", true, newV, snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", oldV)), []string{
-			"install:fw-a@" + newV, "wait:fw-a@" + newV, "failover:to:fw-a", "wait:active:fw-a", "install:fw-b@" + newV, "postcheck@" + newV}, nil},
+			"stage:fw-a@" + newV, "install:fw-a@" + newV, "wait:fw-a@" + newV, "failover:to:fw-a", "wait:active:fw-a", "stage:fw-b@" + newV, "install:fw-b@" + newV, "postcheck@" + newV}, nil},
 		{"fresh, old unhealthy peer still planned (the guard decides)", false, newV, snap(active("fw-a", "master", oldV), syncing(inactive("fw-b", "slave", oldV), 40)), fresh, fresh},
 		{"first unit rebooting", false, newV, snap(active("fw-a", "master", oldV), down("fw-b")), fresh, fresh},
-		{"first unit back, resyncing", false, newV, snap(active("fw-a", "master", oldV), syncing(inactive("fw-b", "slave", newV), 50)), fresh[1:], fresh},
-		{"first unit done", false, newV, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", newV)), fresh[1:], fresh},
-		{"first unit done, restore", true, newV, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", newV)), freshRestore[1:], freshRestore},
-		{"after failover", false, newV, snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", newV)), fresh[3:], fresh},
-		{"after failover, restore", true, newV, snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", newV)), freshRestore[3:], freshRestore},
-		{"second unit rebooting", false, newV, snap(down("fw-a"), active("fw-b", "slave", newV)), fresh[3:], fresh},
-		{"second unit rebooting, restore", true, newV, snap(down("fw-a"), active("fw-b", "slave", newV)), freshRestore[3:], freshRestore},
-		{"second unit back, resyncing", false, newV, snap(syncing(inactive("fw-a", "master", newV), 10), active("fw-b", "slave", newV)), fresh[5:], fresh},
-		{"second unit back, resyncing, restore", true, newV, snap(syncing(inactive("fw-a", "master", newV), 10), active("fw-b", "slave", newV)), freshRestore[5:], freshRestore},
+		{"first unit back, resyncing", false, newV, snap(active("fw-a", "master", oldV), syncing(inactive("fw-b", "slave", newV), 50)), fresh[afterFirst:], fresh},
+		{"first unit done", false, newV, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", newV)), fresh[afterFirst:], fresh},
+		{"first unit done, restore", true, newV, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", newV)), freshRestore[afterFirst:], freshRestore},
+		{"after failover", false, newV, snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", newV)), fresh[afterFailover:], fresh},
+		{"after failover, restore", true, newV, snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", newV)), freshRestore[afterFailover:], freshRestore},
+		{"second unit rebooting", false, newV, snap(down("fw-a"), active("fw-b", "slave", newV)), fresh[afterFailover:], fresh},
+		{"second unit rebooting, restore", true, newV, snap(down("fw-a"), active("fw-b", "slave", newV)), freshRestore[afterFailover:], freshRestore},
+		{"second unit back, resyncing", false, newV, snap(syncing(inactive("fw-a", "master", newV), 10), active("fw-b", "slave", newV)), fresh[afterSecond:], fresh},
+		{"second unit back, resyncing, restore", true, newV, snap(syncing(inactive("fw-a", "master", newV), 10), active("fw-b", "slave", newV)), freshRestore[afterSecond:], freshRestore},
 		{"done", false, newV, snap(inactive("fw-a", "master", newV), active("fw-b", "slave", newV)), nil, fresh},
-		{"done except restore", true, newV, snap(inactive("fw-a", "master", newV), active("fw-b", "slave", newV)), freshRestore[5:], freshRestore},
+		{"done except restore", true, newV, snap(inactive("fw-a", "master", newV), active("fw-b", "slave", newV)), freshRestore[afterSecond:], freshRestore},
 		{"restore done", true, newV, snap(active("fw-a", "master", newV), inactive("fw-b", "slave", newV)), nil, freshRestore},
-		{"restore done, slave resyncing", true, newV, snap(active("fw-a", "master", newV), syncing(inactive("fw-b", "slave", newV), 90)), freshRestore[7:], freshRestore},
+		{"restore done, slave resyncing", true, newV, snap(active("fw-a", "master", newV), syncing(inactive("fw-b", "slave", newV), 90)), freshRestore[afterSecond+2:], freshRestore},
 		{"already on target (build not in target)", false, "14.00.10", snap(active("fw-a", "master", newV), inactive("fw-b", "slave", newV)), nil, nil},
 		{"target without build matches", false, "14.00.10", snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", newV)), []string{
-			"wait:fw-b@14.00.10", "failover:to:fw-b", "wait:active:fw-b", "install:fw-a@14.00.10", "postcheck@14.00.10"}, nil},
+			"wait:fw-b@14.00.10", "failover:to:fw-b", "wait:active:fw-b", "stage:fw-a@14.00.10", "install:fw-a@14.00.10", "postcheck@14.00.10"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +184,9 @@ func TestPlanSteps(t *testing.T) {
 			if err := upgrade.ValidatePlan(c, plan); err != nil {
 				t.Error(err)
 			}
+			if plan.Converged == nil {
+				t.Error("no end state (Plan.Converged)")
+			}
 			// Deterministic: the same input gives the same plan.
 			again, _ := p.Plan(tt.snap, tt.target)
 			if again.Fingerprint() != plan.Fingerprint() || again.Render() != plan.Render() {
@@ -184,34 +196,138 @@ func TestPlanSteps(t *testing.T) {
 	}
 }
 
-func TestPlanDisruptsOnlyInstalls(t *testing.T) {
+// TestPlanStepKinds: only install steps disrupt (their own unit); each is
+// preceded by the non-disruptive, idempotent, verifiable stage step of the
+// same unit, so that the guard checks the install right before the apply
+// command and not before a long upload; the failover and restore steps
+// declare the failover (upgrade.FailoverDeclarer) and have a safety
+// precondition and a verification; nothing else declares anything.
+func TestPlanStepKinds(t *testing.T) {
 	c := planCluster(t)
-	plan, err := Planner{Cluster: c, RestoreRoles: true}.Plan(snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV)), newV)
-	if err != nil {
-		t.Fatal(err)
+	for _, restore := range []bool{false, true} {
+		plan, err := Planner{Cluster: c, RestoreRoles: restore}.Plan(snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV)), newV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stages := 0
+		for i, s := range plan.Steps {
+			id, d := s.ID(), s.Disrupts()
+			fo, isFO := s.(upgrade.FailoverDeclarer)
+			failover := isFO && fo.Failover()
+			_, safe := s.(upgrade.SafetyChecker)
+			if f, ok := s.(*upgrade.Func); ok {
+				safe = f.Safe != nil
+			}
+			_, verifier := s.(upgrade.Verifier)
+			idem, _ := s.(upgrade.Idempotenter)
+			switch kind, rest, _ := strings.Cut(id, ":"); kind {
+			case "install":
+				unit := strings.Split(rest, "@")[0]
+				if !slices.Equal(d, []string{unit}) || failover || safe || !verifier {
+					t.Errorf("%s: disrupts %q, failover %t, safe %t, verifier %t", id, d, failover, safe, verifier)
+				}
+				if i == 0 || plan.Steps[i-1].ID() != "stage:"+rest {
+					t.Errorf("%s is not preceded by stage:%s", id, rest)
+				}
+			case "stage":
+				stages++
+				if len(d) != 0 || failover || safe || !verifier || idem == nil || !idem.Idempotent() {
+					t.Errorf("%s: disrupts %q, failover %t, safe %t, verifier %t, idempotent %v", id, d, failover, safe, verifier, idem)
+				}
+				if i+1 >= len(plan.Steps) || plan.Steps[i+1].ID() != "install:"+rest {
+					t.Errorf("%s is not followed by install:%s", id, rest)
+				}
+			case "failover", "restore":
+				if len(d) != 0 || !failover || !safe || !verifier {
+					t.Errorf("%s: disrupts %q, failover %t, safe %t, verifier %t", id, d, failover, safe, verifier)
+				}
+			default:
+				if _, gated := s.(upgrade.Gated); len(d) != 0 || failover || !gated {
+					t.Errorf("%s: disrupts %q, failover %t, gated %t", id, d, failover, gated)
+				}
+			}
+			if dd, ok := s.(upgrade.DowntimeDeclarer); ok && dd.Downtime() {
+				t.Errorf("%s declares downtime", id)
+			}
+		}
+		if stages != 2 {
+			t.Errorf("%d stage steps, want 2: %q", stages, plan.StepIDs())
+		}
 	}
-	for _, s := range plan.Steps {
-		d := s.Disrupts()
-		switch {
-		case strings.HasPrefix(s.ID(), "install:"):
-			unit := strings.TrimPrefix(strings.Split(s.ID(), "@")[0], "install:")
-			if !slices.Equal(d, []string{unit}) {
-				t.Errorf("%s disrupts %q", s.ID(), d)
+}
+
+// TestPlanConverged: every plan carries its end state, also a plan with no
+// step left; it holds only when both units run the target, one (the
+// master, with RestoreRoles) is ACTIVE, both are healthy and the pair has
+// no problem, and its error names both units with their versions.
+func TestPlanConverged(t *testing.T) {
+	c := planCluster(t)
+	done := snap(inactive("fw-a", "master", newV), active("fw-b", "slave", newV))
+	restored := snap(active("fw-a", "master", newV), inactive("fw-b", "slave", newV))
+	splitBrain := snap(active("fw-a", "master", newV), active("fw-b", "slave", newV))
+	splitBrain.Problems = []string{cond(ErrSplitBrain, "fw-a and fw-b both report ACTIVE").Error()}
+	peerDead := inactive("fw-a", "master", newV)
+	peerDead.Healthy, peerDead.Problems = false, []string{cond(ErrPeerNotAlive, "no ALIVE line").Error()}
+	tests := []struct {
+		name    string
+		restore bool
+		snap    upgrade.Snapshot
+		is      []error // nil: converged
+	}{
+		{"done", false, done, nil},
+		{"done, master active", false, restored, nil},
+		{"restored", true, restored, nil},
+		{"slave still active with RestoreRoles", true, done, []error{ErrUnexpectedRole}},
+		{"nothing upgraded", false, snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV)), []error{ErrUnexpectedVersion}},
+		{"mixed versions", false, snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", newV)), []error{ErrUnexpectedVersion}},
+		{"resyncing", false, snap(syncing(inactive("fw-a", "master", newV), 40), active("fw-b", "slave", newV)), []error{ErrSyncIncomplete}},
+		{"peer not alive", false, snap(peerDead, active("fw-b", "slave", newV)), []error{ErrPeerNotAlive}},
+		{"rebooting", false, snap(down("fw-a"), active("fw-b", "slave", newV)), []error{ErrUnreachable}},
+		{"split brain", false, splitBrain, []error{ErrSplitBrain}},
+		{"none active", false, snap(inactive("fw-a", "master", newV), inactive("fw-b", "slave", newV)), []error{ErrUnexpectedRole}},
+	}
+	// Plans made at every stage of the upgrade carry the same end state.
+	starts := []upgrade.Snapshot{
+		snap(active("fw-a", "master", oldV), inactive("fw-b", "slave", oldV)),
+		snap(inactive("fw-a", "master", oldV), active("fw-b", "slave", newV)),
+		done, restored,
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, start := range starts {
+				plan, err := Planner{Cluster: c, RestoreRoles: tt.restore}.Plan(start, newV)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if plan.Converged == nil {
+					t.Fatalf("plan %q has no end state", plan.StepIDs())
+				}
+				err = plan.Converged(tt.snap)
+				if tt.is == nil {
+					if err != nil {
+						t.Errorf("plan %q: not converged: %v", plan.StepIDs(), err)
+					}
+					continue
+				}
+				if err == nil {
+					t.Fatalf("plan %q: converged on %+v", plan.StepIDs(), tt.snap.Members)
+				}
+				for _, target := range tt.is {
+					if !errors.Is(err, target) {
+						t.Errorf("error does not match %v: %v", target, err)
+					}
+				}
+				for _, m := range tt.snap.Members {
+					want := m.ID + " runs " + m.Version
+					if m.Version == "" {
+						want = m.ID + " runs an unknown version"
+					}
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error does not say %q: %v", want, err)
+					}
+				}
 			}
-		case len(d) > 0:
-			t.Errorf("%s disrupts %q", s.ID(), d)
-		}
-		if strings.HasPrefix(s.ID(), "failover:") || strings.HasPrefix(s.ID(), "restore:") {
-			if _, ok := s.(upgrade.SafetyChecker); !ok {
-				t.Errorf("%s has no Safe precheck", s.ID())
-			}
-			if f := s.(*upgrade.Func); f.Safe == nil || f.Check == nil {
-				t.Errorf("%s lacks Safe or Check", s.ID())
-			}
-		}
-		if _, ok := s.(upgrade.DowntimeDeclarer); ok && s.(upgrade.DowntimeDeclarer).Downtime() {
-			t.Errorf("%s declares downtime", s.ID())
-		}
+		})
 	}
 }
 

@@ -224,8 +224,8 @@ func describeJSON(v json.RawMessage) string {
 }
 
 // ParseRESTHA reads the body of the cOS Core REST call GET /api/oper/ha
-// (REST API Guide 15.00 ch11; clavister.md §3; capture:
-// fixtures/clavister/rest-api-oper-ha). Documented shape:
+// (cOS Core REST API Guide 15.00, chapter 11; a copy of its example is in
+// this package's testdata/rest-api-oper-ha). Documented shape:
 //
 //	{
 //	  "error": false,                 required, must be false
@@ -339,8 +339,9 @@ func ParseRESTHA(body []byte) (HAStatus, error) {
 }
 
 // ParseRESTAbout reads the firmware version from the body of the cOS Core
-// REST call GET /api/about (REST API Guide 15.00 ch16; clavister.md §4;
-// capture: fixtures/clavister/rest-api-about). Documented shape:
+// REST call GET /api/about (cOS Core REST API Guide 15.00, chapter 16; a
+// copy of its example is in this package's testdata/rest-api-about).
+// Documented shape:
 //
 //	{ "error": false,                        required, must be false
 //	  "version": "12.00.12.03-12345",        required, read with ParseVersion
@@ -356,7 +357,7 @@ func ParseRESTHA(body []byte) (HAStatus, error) {
 // documented.
 //
 // buildtype is "Release" unless the firmware is a technical preview
-// (clavister.md §4); any other value sets Version.TechPreview, so that the
+// (REST API Guide); any other value sets Version.TechPreview, so that the
 // build never counts as GA. The TP buildtype's exact text is not
 // documented. A version string ending in " TP" with buildtype "Release" is
 // a contradiction and refused.
@@ -421,10 +422,10 @@ func ParseRESTAbout(body []byte) (Version, error) {
 }
 
 // ParseRESTStats reads the body of the cOS Core REST call GET /api/stats
-// (REST API Guide 15.00 ch14; clavister.md §7). Documented shape (the
-// guide's example, fixtures/clavister/rest-api-stats, is not valid JSON as
-// printed: "Not Configured } lacks its closing quote, and it is refused
-// like any invalid JSON):
+// (cOS Core REST API Guide 15.00, chapter 14). Documented shape (the
+// guide's example, copied in this package's testdata/rest-api-stats, is not
+// valid JSON as printed: "Not Configured } lacks its closing quote, and it
+// is refused like any invalid JSON):
 //
 //	{ "error": false,                                   required, must be false
 //	  "uptime": { "seconds_total": 191,                 required → Uptime

@@ -69,14 +69,26 @@ func (j *crashJournal) crashed() bool {
 // simulated reboots and gates (little CPU), so they run concurrently
 // without the -parallel limit (GOMAXPROCS) that t.Parallel would impose;
 // testing.T.Run may be called from several goroutines.
+//
+// At most runAllLimit run at a time: each drives two simulated units over
+// SSH, and a loaded machine (the race detector, two CPUs) must still
+// complete their handshakes within the dial timeout.
 func runAll(t *testing.T, names []string, f func(t *testing.T, i int)) {
 	t.Helper()
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, runAllLimit)
 	for i, name := range names {
-		wg.Go(func() { t.Run(name, func(t *testing.T) { f(t, i) }) })
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t.Run(name, func(t *testing.T) { f(t, i) })
+		})
 	}
 	wg.Wait()
 }
+
+// runAllLimit bounds the subtests runAll runs at once.
+const runAllLimit = 8
 
 // process is one run of the tool: connect, observe, plan (Planner.Journal
 // set to j when withJournal), execute with journal j. The cluster is
@@ -186,7 +198,7 @@ func expectCompleted(t *testing.T, pair *clavistertest.Pair, rep *upgrade.Report
 func TestE2ECrashResumeEveryJournalWrite(t *testing.T) {
 	t.Parallel()
 	// A full run writes the plan, then a start and a finish per step.
-	const steps = 6 // install, wait, failover, wait:active, install, postcheck
+	const steps = 8 // stage, install, wait, failover, wait:active, stage, install, postcheck
 	const records = 1 + 2*steps
 	type cut struct {
 		writes     int
@@ -253,8 +265,9 @@ func TestE2EResumeInApplyWindow(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
 		path := filepath.Join(t.TempDir(), "journal.jsonl")
-		// Written: plan, start of install:fw-b. The finish fails.
-		j := &crashJournal{FileJournal: &upgrade.FileJournal{Path: path}, writes: 2}
+		// Written: plan, start and finish of stage:fw-b, start of
+		// install:fw-b. The install's finish fails.
+		j := &crashJournal{FileJournal: &upgrade.FileJournal{Path: path}, writes: 4}
 		if _, _, err := process(ctx, cfg, e2eTiming, j, tt.withJournal); !errors.Is(err, errCrashed) {
 			t.Fatalf("first process: %v", err)
 		}
@@ -263,8 +276,14 @@ func TestE2EResumeInApplyWindow(t *testing.T) {
 		}
 		rep, _, err := process(ctx, cfg, e2eTiming, &upgrade.FileJournal{Path: path}, tt.withJournal)
 		expectCompleted(t, pair, rep, err)
-		if rep != nil && rep.Steps[0].Status != upgrade.StatusSkipped {
-			t.Errorf("install:fw-b: %s (%s), want skipped as verified done", rep.Steps[0].Status, rep.Steps[0].Error)
+		if rep != nil {
+			i := slices.IndexFunc(rep.Steps, func(s upgrade.StepReport) bool { return s.Name == "install:fw-b@"+e2eTarget })
+			switch {
+			case i < 0:
+				t.Errorf("the resume planned after fw-b's reboot (steps %v): the apply window was missed", rep.Steps)
+			case rep.Steps[i].Status != upgrade.StatusSkipped:
+				t.Errorf("install:fw-b: %s (%s), want skipped as verified done", rep.Steps[i].Status, rep.Steps[i].Error)
+			}
 		}
 	})
 }
@@ -291,9 +310,10 @@ func TestE2EResumeInstallNotTaken(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		// writes before the crash: 2 = the install's finish is not
-		// journaled (its verification decides); 3 = it is, and the run
-		// died before its gate (the gate decides).
+		// writes before the crash: 4 (plan, stage start and finish,
+		// install start) = the install's finish is not journaled (its
+		// verification decides); 5 = it is, and the run died before its
+		// gate (the gate decides).
 		writes int
 		// backFirst: fw-b is back (on the old version) before the resume,
 		// so only the journal's start time and `stats` Uptime show that it
@@ -301,10 +321,10 @@ func TestE2EResumeInstallNotTaken(t *testing.T) {
 		backFirst   bool
 		withJournal bool
 	}{
-		{"verify/rebooting at resume", 2, false, false},
-		{"verify/back before resume", 2, true, true},
-		{"gate/rebooting at resume", 3, false, false},
-		{"gate/back before resume", 3, true, true},
+		{"verify/rebooting at resume", 4, false, false},
+		{"verify/back before resume", 4, true, true},
+		{"gate/rebooting at resume", 5, false, false},
+		{"gate/back before resume", 5, true, true},
 	}
 	names := make([]string, len(tests))
 	for i, tt := range tests {
@@ -326,8 +346,7 @@ func TestE2EResumeInstallNotTaken(t *testing.T) {
 		}
 		b := pair.Unit("fw-b")
 		if tt.backFirst {
-			waitUntil(t, ctx, "fw-b is down", b.Down)
-			waitUntil(t, ctx, "fw-b is back", func() bool { return !b.Down() })
+			waitUntil(t, ctx, "fw-b is back from its restart", func() bool { return b.Restarts() == 1 && !b.Down() })
 		}
 		start := time.Now()
 		rep, _, err := process(ctx, cfg, gate, &upgrade.FileJournal{Path: path}, tt.withJournal)
@@ -335,11 +354,11 @@ func TestE2EResumeInstallNotTaken(t *testing.T) {
 			t.Errorf("resume took %v: the failure was not found at once", took)
 		}
 		expectUnitError(t, err, "fw-b", clavister.ErrInstallNotTaken)
-		if tt.writes == 2 && !errors.Is(err, upgrade.ErrUnverifiable) {
+		if tt.writes == 4 && !errors.Is(err, upgrade.ErrUnverifiable) {
 			t.Errorf("verification: want ErrUnverifiable, got %v", err)
 		}
 		var ge *upgrade.GateError
-		if tt.writes == 3 && (!errors.As(err, &ge) || !ge.Permanent) {
+		if tt.writes == 5 && (!errors.As(err, &ge) || !ge.Permanent) {
 			t.Errorf("gate: want a permanent gate failure, got %v", err)
 		}
 		if rep == nil || slices.ContainsFunc(rep.Steps, func(s upgrade.StepReport) bool {
@@ -357,29 +376,94 @@ func TestE2EResumeInstallNotTaken(t *testing.T) {
 	})
 }
 
+// TestE2EResumeInterruptedStage: the process dies during stage:fw-b,
+// before or after the upload. The resumed run verifies the stage (the
+// package listed with the local file's size: done, not copied again) or
+// simply runs it again (not listed, or listed without a size), with or
+// without Planner.Journal, and completes: one apply per unit.
+func TestE2EResumeInterruptedStage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// afterWrite false: the stage ran and its finish was not
+		// journaled; true: the process died right after journaling its
+		// start, before the upload.
+		afterWrite  bool
+		listSizes   bool
+		withJournal bool
+		uploads     int
+		verified    bool // the resumed run skips the stage as verified done
+	}{
+		{"before the upload", true, true, false, 1, false},
+		{"before the upload, Planner.Journal", true, true, true, 1, false},
+		{"after the upload", false, true, false, 1, true},
+		{"after the upload, ls without sizes", false, false, false, 2, false},
+	}
+	names := make([]string, len(tests))
+	for i, tt := range tests {
+		names[i] = tt.name
+	}
+	runAll(t, names, func(t *testing.T, i int) {
+		tt := tests[i]
+		pair, err := clavistertest.Start(clavistertest.Options{ListSizes: tt.listSizes, ApplyDelay: 20 * time.Millisecond, RebootDuration: 300 * time.Millisecond,
+			SyncDuration: 200 * time.Millisecond, FailoverGap: 200 * time.Millisecond, ProbeEvery: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pair.Close() })
+		fw, err := pair.WriteFirmware(t.TempDir(), e2eTarget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := configFor(pair, fw)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		path := filepath.Join(t.TempDir(), "journal.jsonl")
+		// Written: the plan and the stage's start.
+		j := &crashJournal{FileJournal: &upgrade.FileJournal{Path: path}, writes: 2, afterWrite: tt.afterWrite}
+		if _, _, err := process(ctx, cfg, e2eTiming, j, tt.withJournal); !errors.Is(err, errCrashed) {
+			t.Fatalf("first process: %v", err)
+		}
+		rep, _, err := process(ctx, cfg, e2eTiming, &upgrade.FileJournal{Path: path}, tt.withJournal)
+		expectCompleted(t, pair, rep, err)
+		if up := pair.Unit("fw-b").Uploaded(); len(up) != tt.uploads {
+			t.Errorf("fw-b uploads %q, want %d", up, tt.uploads)
+		}
+		if got := rep.Steps[0]; got.Name != "stage:fw-b@"+e2eTarget || (got.Status == upgrade.StatusSkipped) != tt.verified {
+			t.Errorf("%s: %s (%s), verified done %t", got.Name, got.Status, got.Note, tt.verified)
+		}
+	})
+}
+
 // TestE2EResumeUnverifiableWithoutJournal: the process died right after
-// journaling the start of install:fw-b, before uploading anything. Without
+// fw-b acknowledged its apply command (the install's finish is not
+// journaled), and fw-b came back on its OLD version before the resume
+// (the package did not take and was consumed by the reboot). Without
 // Planner.Journal nothing tells "never applied" from "already came back
-// from a failed install" (no package listed, no restart seen): the resume
-// stops with ErrUnverifiable naming fw-b instead of risking a second
-// apply. With Planner.Journal it completes (TestE2ECrashResumeEveryJournalWrite).
+// from a failed install" (no package listed, no restart seen by this
+// process): the resume stops with ErrUnverifiable naming fw-b instead of
+// risking a second apply. With Planner.Journal, `stats` Uptime settles it
+// (TestE2EResumeInstallNotTaken).
 func TestE2EResumeUnverifiableWithoutJournal(t *testing.T) {
 	t.Parallel()
-	pair, cfg := crashPair(t, 20*time.Millisecond, 300*time.Millisecond, clavistertest.Faults{})
+	pair, cfg := crashPair(t, 20*time.Millisecond, 300*time.Millisecond, clavistertest.Faults{BackOnOld: "fw-b"})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "journal.jsonl")
-	j := &crashJournal{FileJournal: &upgrade.FileJournal{Path: path}, writes: 2, afterWrite: true}
+	// Written: plan, stage start and finish, install start.
+	j := &crashJournal{FileJournal: &upgrade.FileJournal{Path: path}, writes: 4}
 	if _, _, err := process(ctx, cfg, e2eTiming, j, false); !errors.Is(err, errCrashed) {
 		t.Fatalf("first process: %v", err)
 	}
+	b := pair.Unit("fw-b")
+	waitUntil(t, ctx, "fw-b is back from its restart", func() bool { return b.Restarts() == 1 && !b.Down() })
 	_, _, err := process(ctx, cfg, e2eTiming, &upgrade.FileJournal{Path: path}, false)
 	expectUnitError(t, err, "fw-b", upgrade.ErrUnverifiable)
-	if up := pair.Unit("fw-b").Uploaded(); len(up) != 0 {
-		t.Errorf("uploaded %q", up)
+	if got := applies(pair); got["fw-a"] != 0 || got["fw-b"] != 1 {
+		t.Errorf("apply commands %v, want fw-b once", got)
 	}
-	if got := applies(pair); got["fw-a"]+got["fw-b"] != 0 {
-		t.Errorf("apply commands %v", got)
+	if up := b.Uploaded(); len(up) != 1 {
+		t.Errorf("uploads %q, want one", up)
 	}
 	expectSafe(t, pair)
 }
@@ -400,7 +484,7 @@ func TestE2ENewWhileUnitReboots(t *testing.T) {
 	}
 	_ = c1.Close()
 	b := pair.Unit("fw-b")
-	waitUntil(t, ctx, "fw-b is down", b.Down)
+	waitUntil(t, ctx, "fw-b restarts", func() bool { return b.Down() || b.Restarts() > 0 })
 	cfg.ReconnectTimeout = 100 * time.Millisecond
 	c2, err := clavister.New(ctx, cfg)
 	if err != nil {

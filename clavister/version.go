@@ -12,7 +12,8 @@ import (
 // GrammarName is the versionpath grammar name of cOS Core versions.
 const GrammarName = "clavister-cos-core"
 
-// Version is a cOS Core firmware version (KB 324735653, clavister.md §4):
+// Version is a cOS Core firmware version (Clavister KB 324735653, version
+// numbering):
 //
 //	LTS.Feature.Maintenance[.Patch][-Build][ TP]
 //
@@ -116,7 +117,8 @@ func (v Version) String() string {
 }
 
 // Compare returns -1, 0 or +1 when v is lower than, equal to or higher than
-// o. Rules (clavister.md §4):
+// o. Rules (after Clavister KB 324735653: compare numerically field by
+// field, the build breaks ties, a technical preview is not GA):
 //
 //  1. LTS, Feature, Maintenance and Patch compare numerically, field by
 //     field; a missing patch counts as 0.

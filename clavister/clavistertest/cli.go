@@ -20,7 +20,7 @@ var lsFixed = []string{
 }
 
 // Connection figures printed by `stats`: "Connections 2726 out of 128000"
-// is a verbatim string of the dossier (fixtures/README.md, inline strings).
+// is a verbatim figure of a public cOS Core `stats` example.
 const (
 	statsConnections    = 2726
 	statsMaxConnections = 128000
@@ -290,5 +290,8 @@ func (u *Unit) upload(_ *sshsim.Session, up sshsim.Upload) error {
 	u.files = append(u.files, f)
 	u.uploaded = append(u.uploaded, f.name)
 	p.log.Info("clavistertest: file uploaded", "unit", u.name, "name", f.name, "size", f.size, "package_version", f.version, "valid", f.valid)
+	// Before the SCP acknowledgement: the transfer is still running for
+	// the client.
+	p.failActiveLocked(u)
 	return nil
 }

@@ -11,8 +11,9 @@
 //
 // # CLI
 //
-// The prompt is "<name>:/> " (clavister.md §2). `ha` prints the cOS Core
-// 14.00 Admin Guide shape (testdata/ha/admin-guide-14.00-slave-active.txt):
+// The prompt is "<name>:/> ", the cOS Core shape ("Device:/>" by default).
+// `ha` prints the shape of the cOS Core 14.00 Administration Guide's
+// example (copied in package clavister's testdata/ha):
 //
 //	This device is a HA MASTER
 //	This device is currently ACTIVE (will forward traffic)
@@ -20,14 +21,14 @@
 //	HA cluster peer is ALIVE
 //
 // "INACTIVE (will not forward traffic)", "has been inactive" and "HA cluster
-// peer is NOT ALIVE" are NOT in any capture (the older inactive wording and
-// the peer-down wording are unverified, clavister.md §3, §9); they are the
-// obvious mirror of the captured lines. The 14.00 capture has no sync line;
+// peer is NOT ALIVE" are NOT in any capture (no public source shows the
+// older inactive wording or the peer-down wording); they are the obvious
+// mirror of the captured lines. The 14.00 capture has no sync line;
 // this simulator adds "HA object sync: N%" only while N < 100 (after a unit
 // returns from a reboot), so that sync progress is observable while a
 // healthy pair prints exactly the captured shape. With Options.Wording
-// "newer" the output follows the newer wording described in clavister.md §3
-// (no capture): "This device is an HA MASTER", "This device is currently
+// "newer" the output follows the newer wording that the manuals of the OEM
+// build Radisys SEG-100 and of cOS Stream describe (no capture): "This device is an HA MASTER", "This device is currently
 // Active (for 1m 12s)", no time line, and always an "HA object sync: N%"
 // line.
 //
@@ -39,24 +40,25 @@
 //     nothing. ha -activate on the inactive unit mirrors it (the peer, if
 //     up, becomes inactive in the same step); on the active unit it prints
 //     an "Error: ..." line. On success both print nothing. The command
-//     names and their output are unverified (clavister.md §6): drivers must
-//     verify by polling ha on both units.
+//     names and their output are not shown by any public page: drivers
+//     must verify by polling ha on both units.
 //   - about: "Clavister cOS Core <version>" plus a copyright line
-//     (unverified, clavister.md §4).
+//     (unverified: the real `about` output is not public).
 //   - stats: the shape of the KB 309987444 capture (Uptime, Last Event,
 //     CPU Load, Connections, ...). Uptime counts from the last boot; Last
 //     Event names the last restart or firmware upgrade (wording modelled on
 //     the REST example "Firmware upgrade request from WebUI by admin
-//     (192.168.1.11)."); Connections is 2726 out of 128000 (the dossier's
-//     verbatim figures) scaled by the unit's sync progress.
-//   - ls: the E5Web OEM root listing (testdata/ls) plus the files uploaded
+//     (192.168.1.11)."); Connections is 2726 out of 128000 (figures of a
+//     public cOS Core example) scaled by the unit's sync progress.
+//   - ls: the root listing of the Amer Networks E5Web manual (an OEM build;
+//     copied in package clavister's testdata/ls) plus the files uploaded
 //     by SCP and not yet consumed, sorted, one name per line. With
 //     Options.ListSizes, files print as "<name>  <size>": a HITLESS
 //     ASSUMPTION, not a capture (no public listing shows sizes; the sizes of
 //     the captured files are invented), which lets Install verify the size
 //     of an upload.
 //   - the apply command (Options.ApplyCommand, default "shutdown -reboot",
-//     the documented full restart of NetDefendOS, clavister.md §8.10):
+//     the full restart documented for D-Link NetDefendOS):
 //     prints "Shutting down ...", then after ApplyDelay drops every session
 //     and refuses connections for RebootDuration (sshsim.Server.Reboot).
 //     The unit comes back on the version named by the last .upg uploaded
@@ -69,10 +71,10 @@
 //     from ls. If the rebooting unit was active, its peer takes over only
 //     after FailoverGap, so the probe sees the outage a real upgrade avoids
 //     by deactivating first. Which CLI command really applies an uploaded
-//     .upg is unverified (clavister.md §5 step 2, §9).
+//     .upg is not documented publicly.
 //   - exit: closes the session.
 //   - anything else: "Error: Unknown command: <command>" (the real error
-//     strings are unverified, clavister.md §8.9).
+//     strings are not documented).
 //
 // Uploads: `scp <file> <user>@<unit>:<path>` (the SCP sink of sshsim) stores
 // the file under its name, whatever the target path; a Faults.CommandError
@@ -88,9 +90,10 @@
 // [Faults] injects a restart that never comes back, a unit that comes back
 // on its old version, a sync stuck below 100 %, a peer reported not alive on
 // both units, error text ("Error: ...") or verbatim text (e.g. "usage: ...",
-// "Failed to ...": wordings that are unverified, clavister.md §8.9) instead
-// of a command's output, a garbled `ha` output (no "Error:" line), and a
-// truncated upload.
+// "Failed to ...": wordings that are not documented) instead of a command's
+// output, a garbled `ha` output (no "Error:" line), a truncated upload, and
+// an active unit that fails while its peer receives the firmware
+// (Faults.ActiveFailsDuringUpload, signalled by [Pair.ActiveFailed]).
 //
 // Everything listens on 127.0.0.1 only. Durations default to short values
 // (see the Default* constants) suited to tests and examples.

@@ -24,10 +24,11 @@ import (
 const (
 	// DefaultVersion is the initial firmware of both units. 14.00.09 is the
 	// example maintenance release of KB 324735653; the ".00" patch field and
-	// the build number 31234 are invented (real build numbers of 14.00.09
-	// are not in the dossier).
+	// the build number 31234 are invented (no public source lists the real
+	// build numbers of 14.00.09).
 	DefaultVersion = "14.00.09.00-31234"
-	// DefaultUsername is the factory-default CLI user (clavister.md §2).
+	// DefaultUsername is the factory-default CLI user of cOS Core (the
+	// factory-default credentials are admin/admin).
 	DefaultUsername = "admin"
 	// DefaultApplyCommand is the command that reboots the unit onto an
 	// uploaded .upg (unverified, see the package documentation).
@@ -36,7 +37,7 @@ const (
 	// the dropped sessions.
 	DefaultApplyDelay = 200 * time.Millisecond
 	// DefaultRebootDuration is how long a rebooting unit refuses
-	// connections. Real units need minutes (clavister.md §5 plans 10-15 min).
+	// connections. Real units need minutes (plan 10-15 min per unit).
 	DefaultRebootDuration = 2 * time.Second
 	// DefaultSyncDuration is how long HA object sync takes to climb from 0
 	// to 100 % after a unit returns.
@@ -52,8 +53,9 @@ const (
 const (
 	// Wording1400 is the cOS Core 14.00 Admin Guide shape (the capture).
 	Wording1400 = "14.00"
-	// WordingNewer is the newer wording described in clavister.md §3 (OEM
-	// Radisys SEG-100, cOS Stream); there is no capture of it.
+	// WordingNewer is the newer wording of the OEM build Radisys SEG-100
+	// and of cOS Stream, as their manuals describe it; there is no capture
+	// of it from cOS Core.
 	WordingNewer = "newer"
 )
 
@@ -102,13 +104,13 @@ type Options struct {
 	// (directories keep their bare "name/" line), so that Install can
 	// compare the uploaded size with the local file's.
 	//
-	// HITLESS ASSUMPTION, NOT A CAPTURE: the only public `ls` capture
-	// (testdata/ls, an OEM build) prints names only, and whether any cOS
-	// Core listing prints sizes is unverified (clavister.md §9). The sizes
-	// of the files of that capture (config.bak, full.bak, license.lic) are
-	// invented. Without ListSizes (the default) `ls` prints the captured
-	// shape, and Install refuses to apply what it cannot size unless
-	// clavister.Config.RequireUploadSize is set.
+	// HITLESS ASSUMPTION, NOT A CAPTURE: the only public `ls` capture (the
+	// Amer Networks E5Web manual, an OEM build of cOS Core) prints names
+	// only, and whether any cOS Core listing prints sizes is not
+	// documented. The sizes of the files of that capture (config.bak,
+	// full.bak, license.lic) are invented. Without ListSizes (the default)
+	// `ls` prints the captured shape, and clavister refuses to apply what it
+	// cannot size only when clavister.Config.RequireUploadSize is set.
 	ListSizes bool
 	// Faults injects failures.
 	Faults Faults
@@ -153,6 +155,16 @@ type Faults struct {
 	// TruncateUpload makes the SCP sink keep only the first half of every
 	// uploaded file (the client still sees success).
 	TruncateUpload bool
+	// ActiveFailsDuringUpload names a unit: the first time that unit
+	// receives an SCP upload while its peer is the active unit, the peer
+	// fails in the middle of the transfer (after the file's bytes arrived,
+	// before the SCP acknowledgement): it stops forwarding, drops its
+	// sessions and refuses connections until Close, as a unit that lost
+	// power. Its peer (the receiving unit) takes over only after
+	// FailoverGap, as after any failure of the active unit. The upload
+	// itself succeeds. Pair.ActiveFailed is closed at that moment, so a
+	// test can wait for it without sleeping.
+	ActiveFailsDuringUpload string
 }
 
 // GarbledPeerLine replaces "HA cluster peer is ALIVE" (or NOT ALIVE) in the
@@ -221,7 +233,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Wording != Wording1400 && o.Wording != WordingNewer {
 		errs = append(errs, fmt.Errorf("option Wording %q is neither %q nor %q", o.Wording, Wording1400, WordingNewer))
 	}
-	for _, f := range []struct{ field, name string }{{"NeverReturns", o.Faults.NeverReturns}, {"BackOnOld", o.Faults.BackOnOld}} {
+	for _, f := range []struct{ field, name string }{
+		{"NeverReturns", o.Faults.NeverReturns}, {"BackOnOld", o.Faults.BackOnOld}, {"ActiveFailsDuringUpload", o.Faults.ActiveFailsDuringUpload},
+	} {
 		if f.name != "" && !slices.Contains(o.Names[:], f.name) {
 			errs = append(errs, fmt.Errorf("option Faults.%s %q is not a unit name", f.field, f.name))
 		}
@@ -249,6 +263,9 @@ type Pair struct {
 	closed bool
 	timers map[*time.Timer]struct{}
 	wg     sync.WaitGroup // pending timer callbacks
+	// activeFailed is closed when Faults.ActiveFailsDuringUpload fired.
+	activeFailed chan struct{}
+	failed       bool // activeFailed is closed
 }
 
 // Unit is one simulated unit. Its accessors report the state model.
@@ -272,6 +289,7 @@ type Unit struct {
 	applyBy    string    // "<user> (<ip>)" of the apply command
 	applyFile  string    // package named by the apply command, if any
 	lastEvent  string
+	restarts   int      // completed restarts (returns from a reboot)
 	files      []file   // stored uploaded files, in upload order
 	uploaded   []string // names of every file received, in order
 	commands   []string // every command line received, in order
@@ -307,6 +325,8 @@ func Start(opts Options) (*Pair, error) {
 		knownHosts: filepath.Join(dir, "known_hosts"),
 		timers:     make(map[*time.Timer]struct{}),
 		probe:      upgradetest.NewProbe(o.ProbeEvery, true),
+
+		activeFailed: make(chan struct{}),
 	}
 	now := time.Now()
 	event := fmt.Sprintf("%s: Restart request from CLI by %s (127.0.0.1).", stamp(now), o.Username)
@@ -386,6 +406,10 @@ func (p *Pair) Options() Options { return p.opts }
 // Probe returns the pair's traffic probe: the pair forwards traffic while
 // some unit is up and active.
 func (p *Pair) Probe() *upgradetest.Probe { return p.probe }
+
+// ActiveFailed returns a channel closed when Faults.ActiveFailsDuringUpload
+// made the active unit fail (never closed without that fault).
+func (p *Pair) ActiveFailed() <-chan struct{} { return p.activeFailed }
 
 // Close stops both units, cancels pending reboots and timers, stops the
 // probe and removes the temporary directory (with the known_hosts file). It
@@ -483,6 +507,26 @@ func (u *Unit) syncLocked(now time.Time) int {
 // RebootDuration (for ever with Faults.NeverReturns). If u was active, its
 // peer takes over after FailoverGap.
 func (p *Pair) startRebootLocked(u *Unit) {
+	p.takeDownLocked(u, p.opts.Faults.NeverReturns == u.name)
+}
+
+// failActiveLocked is Faults.ActiveFailsDuringUpload: the peer of u, the
+// unit receiving an upload, fails for good if it is the active unit (once).
+func (p *Pair) failActiveLocked(u *Unit) {
+	peer := u.peer()
+	if p.failed || p.opts.Faults.ActiveFailsDuringUpload != u.name || !peer.forwardingLocked() {
+		return
+	}
+	p.failed = true
+	peer.lastEvent = stamp(time.Now()) + ": Power failure."
+	p.log.Info("clavistertest: active unit fails during an upload to its peer", "unit", peer.name, "uploading", u.name)
+	p.takeDownLocked(peer, true)
+	close(p.activeFailed)
+}
+
+// takeDownLocked takes u down for RebootDuration, or until Close when
+// never; if u was active, its peer takes over after FailoverGap.
+func (p *Pair) takeDownLocked(u *Unit, never bool) {
 	now := time.Now()
 	wasActive := u.active
 	u.applying = false
@@ -499,7 +543,7 @@ func (p *Pair) startRebootLocked(u *Unit) {
 		}
 	}
 	down := p.opts.RebootDuration
-	if p.opts.Faults.NeverReturns == u.name {
+	if never {
 		down = forever
 	}
 	u.srv.Reboot(down, func() { p.back(u) })
@@ -553,6 +597,7 @@ func (p *Pair) back(u *Unit) {
 	u.applyBy, u.applyFile = "", ""
 	u.lastEvent = stamp(now) + ": " + event
 	u.bootedAt, u.returnedAt, u.since = now, now, now
+	u.restarts++
 	u.active = !u.peer().forwardingLocked()
 	p.updateProbeLocked()
 	p.log.Info("clavistertest: unit back", "unit", u.name, "version", u.version, "active", u.active)
@@ -601,6 +646,15 @@ func (u *Unit) Down() bool {
 	u.pair.mu.Lock()
 	defer u.pair.mu.Unlock()
 	return u.down || u.srv.Down()
+}
+
+// Restarts returns how many times the unit has come back from a reboot
+// (an apply command or another restart; a unit that never returns is not
+// counted). It only grows.
+func (u *Unit) Restarts() int {
+	u.pair.mu.Lock()
+	defer u.pair.mu.Unlock()
+	return u.restarts
 }
 
 // Sync returns the unit's HA object sync percentage now (100 until its

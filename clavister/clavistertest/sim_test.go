@@ -271,6 +271,8 @@ func TestFaultBackOnOld(t *testing.T) {
 	eventually(t, "down", b.Down)
 	eventually(t, "back", func() bool { return !b.Down() })
 	assert.Equal(t, DefaultVersion, b.Version())
+	assert.Equal(t, 1, b.Restarts())
+	assert.Equal(t, 0, p.Units()[0].Restarts())
 	v, err := clavister.ParseAbout(run(t, p, b, "about"))
 	require.NoError(t, err)
 	assert.Equal(t, DefaultVersion, v.String())
@@ -428,6 +430,7 @@ func TestOptionsValidation(t *testing.T) {
 		"bad wording":         {Wording: "15.00"},
 		"unknown never unit":  {Faults: Faults{NeverReturns: "fw-c"}},
 		"unknown backold":     {Faults: Faults{BackOnOld: "fw-c"}},
+		"unknown upload unit": {Faults: Faults{ActiveFailsDuringUpload: "fw-c"}},
 		"sync stuck too high": {Faults: Faults{SyncStuckAt: 100}},
 		"sync stuck negative": {Faults: Faults{SyncStuckAt: -1}},
 	} {
@@ -505,4 +508,34 @@ func TestFaultCommandOutputAndGarbledHA(t *testing.T) {
 	var pe *clavister.ParseError
 	require.ErrorAs(t, err, &pe, "garbled output fails closed")
 	assert.Contains(t, pe.Reason, GarbledPeerLine)
+}
+
+// TestFaultActiveFailsDuringUpload: an upload to fw-b makes the active fw-a
+// fail before the transfer is acknowledged; fw-b takes over only after
+// FailoverGap, fw-a never comes back, and the fault fires once.
+func TestFaultActiveFailsDuringUpload(t *testing.T) {
+	o := fastOptions()
+	o.Faults.ActiveFailsDuringUpload = "fw-b"
+	p := startPair(t, o)
+	a, b := p.Units()[0], p.Units()[1]
+	select {
+	case <-p.ActiveFailed():
+		t.Fatal("fired before any upload")
+	default:
+	}
+	fw, err := p.WriteFirmware(t.TempDir(), "14.00.10.00-32000")
+	require.NoError(t, err)
+	require.NoError(t, upload(t, p, b, fw), "the upload itself succeeds")
+	select {
+	case <-p.ActiveFailed():
+	default:
+		t.Fatal("ActiveFailed not closed once the upload returned")
+	}
+	assert.True(t, a.Down(), "the active unit failed")
+	eventually(t, "fw-b takes over", b.Active)
+	assert.True(t, a.Down(), "the failed unit stays down")
+	assert.Equal(t, []string{filepath.Base(fw)}, b.Uploaded())
+	assert.Positive(t, p.Probe().LostTicks(), "the failure itself costs the failover gap")
+	_, err = dial(t, p, a)
+	assert.Error(t, err, "the failed unit refuses connections")
 }

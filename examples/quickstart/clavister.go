@@ -156,7 +156,10 @@ func runClavister(ctx context.Context, o options) (*result, error) {
 		if showPlan {
 			fmt.Fprintf(o.out, "\nDry run:\n%s\n", plan.Render())
 		}
-		return (&upgrade.Executor{OnEvent: progress(o.out), Journal: j, Redact: []string{password}}).Run(ctx, c, plan)
+		// The stage steps (the SCP uploads) are idempotent: the executor
+		// retries a failed one, here on the demo's time scale.
+		retry := upgrade.Retry{Attempts: 3, Initial: o.scaled(500 * time.Millisecond), Max: o.scaled(2 * time.Second)}
+		return (&upgrade.Executor{OnEvent: progress(o.out), Journal: j, Redact: []string{password}, Retry: retry}).Run(ctx, c, plan)
 	}
 	rep, err := runWithCrash(ctx, o, dir, attempt)
 	if rep != nil {
@@ -180,6 +183,10 @@ var clavisterReasons = []reason{
 	{upgrade.ErrPreCheck, "A pre-check failed, so no step was started."},
 	{driver.ErrSizeMismatch, "The firmware stored on the unit is not the size of the local file, so it was not applied: the unit never restarted and still runs its old firmware."},
 	{clavister.ErrUploadUnverified, "The unit's file listing does not show sizes, so the upload could not be verified and was not applied (when Config.RequireUploadSize is set)."},
+	{clavister.ErrNotStaged, "The firmware package was not on the unit when it was to be applied, so nothing was applied; start a new run to stage it again."},
+	{clavister.ErrPeerNotForwarding, "Right before restarting a unit, its peer was not seen ACTIVE and forwarding on the devices, so the unit was not restarted."},
+	{upgrade.ErrUndeclaredDisruption, "A unit stopped forwarding outside the plan, so the run stopped at once."},
+	{upgrade.ErrNotConverged, "The pair is not in the plan's end state (both units on the target, one ACTIVE, in sync), although every step is done."},
 	{clavister.ErrUnreadable, "A unit's output could not be read, so hitless failed closed: nothing was planned or changed."},
 	{upgrade.ErrUnsafe, "The availability guard refused a step that could have left the cluster without a forwarding unit."},
 	{upgrade.ErrPermanent, "A unit came back from its upgrade in a state waiting cannot fix (e.g. on its old firmware), so the run stopped at once, before any failover."},
