@@ -428,14 +428,12 @@ func (r *run) do(ctx context.Context) error {
 		if err := r.preChecks(ctx, snap, fresh); err != nil {
 			return err
 		}
-	} else if !r.e.DryRun {
-		// A resume without pre-checks still takes the "before" of the
-		// first step's check; a failure here is not fatal (the guard
-		// observes again before anything disruptive).
-		if snap, err := r.observe(ctx); err == nil {
-			r.rep.InitialVersions = snap.Versions()
-		}
 	}
+	// A resume without pre-checks observes nothing before its first step:
+	// that step's own observation (a guard, a gate's polls) must be the
+	// first to see the cluster, since a gate may judge what it sees first
+	// (a member seen rebooting, then back). The check after that first
+	// step then only asks that some member is active.
 	if r.e.DryRun {
 		for i := range r.rep.Steps {
 			if r.prog.finished[r.rep.Steps[i].Name] {
