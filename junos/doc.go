@@ -1,6 +1,13 @@
-// Package junos reads the state of Juniper SRX/vSRX chassis clusters for
-// hitless: parsers for the command outputs an upgrade needs, and the Junos
-// version type. The session, cluster and planner come later.
+// Package junos upgrades Juniper SRX/vSRX chassis clusters (the IBM Cloud
+// vSRX HA procedure, vSRX having no ISSU) with minimal downtime: a
+// [Cluster] of two nodes over SSH sessions (the juniper_junos platform of
+// package driver, structured `| display xml` output first), a [Planner]
+// encoding the manual procedure (healthy-start checks, configuration
+// export, RG1 preempt off, staging apart from the reboot of the node that
+// is secondary for every redundancy group, RG1 then RG0 failover, the
+// other node, failover reset, final checks), node rollback as an
+// upgrade.Rollbacker, and the parsers for every command output it reads,
+// with the Junos version type.
 //
 // # Parsers
 //

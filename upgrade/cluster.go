@@ -149,6 +149,18 @@ type DisruptionChecker interface {
 	CheckDisruption(s Snapshot, members []string) error
 }
 
+// TopologyChecker is implemented by clusters whose DisruptionChecker also
+// judges momentary state (e.g. a Junos chassis cluster refuses to reboot a
+// node that is primary of any redundancy group right now): a dry run, which
+// judges every step on the one snapshot taken at the start, then calls
+// CheckTopology instead of CheckDisruption, with the members a step (or a
+// batch) will disrupt; it must judge only what holds whatever the state
+// (which members may be disrupted together). Real runs always call
+// CheckDisruption on a fresh snapshot.
+type TopologyChecker interface {
+	CheckTopology(members []string) error
+}
+
 // PreChecker is implemented by members or clusters that have vendor
 // pre-checks (licence, disk space, sync interface). PreCheck returns every
 // problem it finds, joined.

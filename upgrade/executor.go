@@ -664,7 +664,8 @@ func (r *run) builtinPreChecks() []PreCheck {
 
 // checkTopology is the state-independent part of the guard: the members
 // disrupted together must not be all the cluster's members, and the
-// cluster's DisruptionChecker (if any, dc may be nil) must accept them.
+// cluster's TopologyChecker, or else its DisruptionChecker (if any, dc may
+// be nil), must accept them.
 func checkTopology(dc DisruptionChecker, s Snapshot, union []string) error {
 	all := true
 	for _, m := range s.Members {
@@ -675,6 +676,9 @@ func checkTopology(dc DisruptionChecker, s Snapshot, union []string) error {
 	}
 	if all && len(s.Members) > 0 {
 		return fmt.Errorf("the step(s) would disrupt every member of the cluster (%s)", strings.Join(union, ", "))
+	}
+	if tc, ok := dc.(TopologyChecker); ok {
+		return tc.CheckTopology(union)
 	}
 	if dc != nil {
 		return dc.CheckDisruption(s, union)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/hitless/hitless/aviatrix"
 	"github.com/hitless/hitless/clavister"
+	"github.com/hitless/hitless/junos"
 	"github.com/hitless/hitless/upgrade"
 )
 
@@ -79,6 +80,7 @@ func vendors() map[string]vendor {
 	return map[string]vendor{
 		"clavister": {defaultTarget: clavisterTarget, validTarget: func(s string) error { _, err := clavister.ParseVersion(s); return err }, faults: clavisterFaults, run: runClavister},
 		"aviatrix":  {defaultTarget: aviatrixTarget, validTarget: func(s string) error { _, err := aviatrix.ParseVersion(s); return err }, faults: aviatrixFaults, run: runAviatrix},
+		"junos":     {defaultTarget: junosTarget, validTarget: func(s string) error { _, err := junos.ParseVersion(s); return err }, faults: junosFaults, run: runJunos},
 	}
 }
 
@@ -89,7 +91,7 @@ func main() {
 func mainErr(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vendorName := fs.String("vendor", "clavister", "vendor to simulate: clavister or aviatrix")
+	vendorName := fs.String("vendor", "clavister", "vendor to simulate: clavister, aviatrix or junos")
 	target := fs.String("target", "", "target version (default: the vendor's demo target)")
 	speed := fs.Float64("speed", 1, "simulation speed-up factor (2 = twice as fast)")
 	fault := fs.String("fault", "", "inject a fault (see -list-faults)")
@@ -101,7 +103,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	}
 	v, ok := vendors()[*vendorName]
 	if !ok {
-		fmt.Fprintf(stderr, "unknown -vendor %q (clavister, aviatrix)\n", *vendorName)
+		fmt.Fprintf(stderr, "unknown -vendor %q (clavister, aviatrix, junos)\n", *vendorName)
 		return 2
 	}
 	if *listFaults {
