@@ -253,4 +253,3 @@ func TestConvergedNamesEveryNode(t *testing.T) {
 		t.Errorf("Converged with a manual failover: %v", err)
 	}
 }
-
