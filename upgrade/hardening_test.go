@@ -452,3 +452,45 @@ func TestReportsRenderTimelineAndSummary(t *testing.T) {
 		assert.Contains(t, string(j), `"initial_versions"`)
 	})
 }
+
+// stateRule refuses, like a Junos chassis cluster, to disrupt the member
+// that is active now; with topo set it also tells dry runs its topology.
+type stateRule struct {
+	*upgradetest.Cluster
+}
+
+func (s *stateRule) CheckDisruption(snap upgrade.Snapshot, members []string) error {
+	for _, id := range members {
+		if m, _ := snap.Member(id); m.Role == upgrade.RoleActive {
+			return fmt.Errorf("%s is active now", id)
+		}
+	}
+	return nil
+}
+
+type stateRuleWithTopology struct{ stateRule }
+
+func (s *stateRuleWithTopology) CheckTopology(members []string) error {
+	if len(members) > 1 {
+		return errors.New("one member at a time")
+	}
+	return nil
+}
+
+// A dry run judges a state-dependent DisruptionChecker through its
+// TopologyChecker when it has one (the active member is upgraded later,
+// after the failover); a real run still asks CheckDisruption.
+func TestDryRunUsesTopologyChecker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plain := &stateRule{Cluster: pair()}
+		_, err := (&upgrade.Executor{DryRun: true}).Run(t.Context(), plain, plan(t, plain, "2.0"))
+		require.ErrorIs(t, err, upgrade.ErrUnsafe, "without a topology the dry run judges the start state")
+
+		topo := &stateRuleWithTopology{stateRule{Cluster: pair()}}
+		_, err = (&upgrade.Executor{DryRun: true}).Run(t.Context(), topo, plan(t, topo, "2.0"))
+		require.NoError(t, err)
+		rep, err := (&upgrade.Executor{}).Run(t.Context(), topo, plan(t, topo, "2.0"))
+		require.NoError(t, err)
+		assert.True(t, rep.OK)
+	})
+}
