@@ -119,6 +119,10 @@ func (e *Executor) Upgrade(ctx context.Context, c Cluster, planner Planner, targ
 	}
 	snap, err := c.Observe(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Nothing ran: a stop at a safe point, like any cancellation.
+			return nil, &StoppedError{Cause: ctx.Err()}
+		}
 		return nil, fmt.Errorf("observe cluster %s: %w", c.Name(), err)
 	}
 	p, err := planner.Plan(snap, target)
@@ -429,11 +433,10 @@ func (r *run) do(ctx context.Context) error {
 			return err
 		}
 	}
-	// A resume without pre-checks observes nothing before its first step:
-	// that step's own observation (a guard, a gate's polls) must be the
-	// first to see the cluster, since a gate may judge what it sees first
-	// (a member seen rebooting, then back). The check after that first
-	// step then only asks that some member is active.
+	// A resume without pre-checks observes nothing here: a first step
+	// that is a gate must be the first to see the cluster, since it may
+	// judge what it sees first (a member seen rebooting, then back). Any
+	// other first step gets its "before" in runGroup.
 	if r.e.DryRun {
 		for i := range r.rep.Steps {
 			if r.prog.finished[r.rep.Steps[i].Name] {
@@ -806,6 +809,15 @@ func (r *run) runGroup(ctx context.Context, steps []Step, srs []*StepReport, tod
 	run := make([]Step, len(todo))
 	for n, k := range todo {
 		run[n] = steps[k]
+	}
+	r.mu.Lock()
+	unseen := r.last == nil
+	r.mu.Unlock()
+	if unseen && slices.ContainsFunc(run, func(st Step) bool { _, g := st.(Gated); return !g }) {
+		// The check after these steps needs to know who was active
+		// before them (a resume's first step; a step after an
+		// observation failed). A failure here leaves it to the guard.
+		_, _ = r.observe(ctx)
 	}
 	if err := r.guard(ctx, run, func(_ int, err error) {
 		for _, k := range todo {
