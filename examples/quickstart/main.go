@@ -40,6 +40,7 @@ type result struct {
 	Target           string               `json:"target"`
 	OK               bool                 `json:"ok"`
 	TrafficLostTicks int                  `json:"traffic_lost_ticks"`
+	Failovers        int                  `json:"failovers"` // moves of the active role (the simulator's count, else the report's)
 	ProbeTicks       int                  `json:"probe_ticks"`
 	ProbeEvery       string               `json:"probe_every"`
 	StillForwarding  bool                 `json:"still_forwarding"`
@@ -65,6 +66,7 @@ type options struct {
 	speed      float64
 	fault      string
 	crashAfter int       // simulate a crash after this many journal writes, then resume
+	mode       string    // vendor-specific mode (checkpoint: gateway or vsx)
 	out        io.Writer // progress display
 }
 
@@ -81,6 +83,9 @@ func vendors() map[string]vendor {
 		"clavister": {defaultTarget: clavisterTarget, validTarget: func(s string) error { _, err := clavister.ParseVersion(s); return err }, faults: clavisterFaults, run: runClavister},
 		"aviatrix":  {defaultTarget: aviatrixTarget, validTarget: func(s string) error { _, err := aviatrix.ParseVersion(s); return err }, faults: aviatrixFaults, run: runAviatrix},
 		"junos":     {defaultTarget: junosTarget, validTarget: func(s string) error { _, err := junos.ParseVersion(s); return err }, faults: junosFaults, run: runJunos},
+
+		// The default target depends on -mode (see checkpoint.go).
+		"checkpoint": {defaultTarget: "", validTarget: checkpointValidTarget, faults: checkpointFaults, run: runCheckpoint},
 	}
 }
 
@@ -91,7 +96,8 @@ func main() {
 func mainErr(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vendorName := fs.String("vendor", "clavister", "vendor to simulate: clavister, aviatrix or junos")
+	vendorName := fs.String("vendor", "clavister", "vendor to simulate: clavister, aviatrix, junos or checkpoint")
+	mode := fs.String("mode", "", "checkpoint: gateway (ClusterXL pair, default) or vsx (VSX pair with three Virtual Systems)")
 	target := fs.String("target", "", "target version (default: the vendor's demo target)")
 	speed := fs.Float64("speed", 1, "simulation speed-up factor (2 = twice as fast)")
 	fault := fs.String("fault", "", "inject a fault (see -list-faults)")
@@ -103,7 +109,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	}
 	v, ok := vendors()[*vendorName]
 	if !ok {
-		fmt.Fprintf(stderr, "unknown -vendor %q (clavister, aviatrix, junos)\n", *vendorName)
+		fmt.Fprintf(stderr, "unknown -vendor %q (clavister, aviatrix, junos, checkpoint)\n", *vendorName)
 		return 2
 	}
 	if *listFaults {
@@ -131,7 +137,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "-crash-after must be >= 0")
 		return 2
 	}
-	o := options{target: *target, speed: *speed, fault: *fault, crashAfter: *crashAfter, out: stdout}
+	o := options{target: *target, speed: *speed, fault: *fault, crashAfter: *crashAfter, mode: *mode, out: stdout}
 	if o.target == "" {
 		o.target = v.defaultTarget
 	}
@@ -149,6 +155,9 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		res = &result{Vendor: *vendorName, Target: o.target}
 	}
 	res.Vendor = *vendorName
+	if res.Failovers == 0 && res.Report != nil {
+		res.Failovers = res.Report.Failovers
+	}
 	// The JSON contract: steps and final_versions are always present, empty
 	// (not null) when the run stopped before planning.
 	if res.Steps == nil {
