@@ -145,11 +145,14 @@ type Config struct {
 	// ApplyGrace is the longest time a unit may keep answering, still on
 	// its old version, after acknowledging ApplyCommand and before its
 	// reboot drops the sessions; 0 means DefaultApplyGrace. It is used
-	// only when an install was interrupted (the process died) and is
-	// verified on resume: a unit seen up on its old version, without
+	// only after a process restart: when an interrupted install is
+	// verified on resume, a unit seen up on its old version, without
 	// restarting, for ApplyGrace after the verification began cannot have
-	// an apply command pending (see Planner). The real delay is not
-	// documented publicly; measure it on a lab unit.
+	// an apply command pending; and a resumed post-install gate that finds
+	// the unit on its old version, not seen restarting, for ApplyGrace
+	// fails with ErrInstallNotTaken (see "Resuming an install" at
+	// Planner). The real delay is not documented publicly; measure it on
+	// a lab unit.
 	ApplyGrace time.Duration
 	// Logger receives the SDK's records (installs, failovers, reconnects)
 	// and the driver's debug records; nil discards.

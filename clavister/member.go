@@ -33,6 +33,10 @@ type Member struct {
 
 	mu   sync.Mutex // serialises session use
 	sess driver.Session
+	// gen counts the sessions opened by connectLocked (guarded by mu): two
+	// commands answered under the same gen ran on one session, hence on
+	// one boot of the unit (a reboot drops every session).
+	gen uint64
 
 	trackMu sync.Mutex
 	// activeLo/activeHi bound when the unit's current ACTIVE period began,
@@ -49,6 +53,10 @@ type Member struct {
 	// (armInstall) rather than sent by Install in this process, says when
 	// that install began (from the journal), or is nil.
 	pendingSince func(context.Context) (time.Time, bool)
+	// armedAt is when a resumed run's gate armed the pending install
+	// (armInstall); zero for an install whose apply command this Cluster
+	// sent.
+	armedAt time.Time
 	// away counts the times the unit was seen to go away since New: a
 	// session dropped or closed by the unit, or a connection attempt that
 	// was refused or timed out. It only grows.
@@ -88,7 +96,7 @@ func (m *Member) armInstall(target string, since func(context.Context) (time.Tim
 	if m.pending != "" {
 		return
 	}
-	m.pending, m.wentAway, m.pendingSince = target, m.away > 0, since
+	m.pending, m.wentAway, m.pendingSince, m.armedAt = target, m.away > 0, since, time.Now()
 }
 
 // armedStart returns when the pending install began, for an install armed
@@ -114,6 +122,15 @@ func (m *Member) armedStart(ctx context.Context) (time.Time, bool) {
 // or from restarted, the reason restartedSince found in `stats` read
 // BEFORE the version (so that the version is the one the unit came back
 // with), for an install armed by a resumed run with its start time.
+//
+// An install armed by a resumed run's gate (armInstall: its apply command
+// was acknowledged by an earlier process) fails too, without a restart
+// seen, once the unit has answered on another version for
+// Config.ApplyGrace since the arming without going away: an apply command
+// acknowledged before then would have restarted it by now (the rule the
+// verification of an interrupted install relies on), so it restarted
+// before this Cluster was opened, or the command never took effect; either
+// way waiting cannot bring the target.
 func (m *Member) installResult(v Version, restarted string) string {
 	m.trackMu.Lock()
 	defer m.trackMu.Unlock()
@@ -122,7 +139,7 @@ func (m *Member) installResult(v Version, restarted string) string {
 	}
 	want, err := ParseVersion(m.pending)
 	if err == nil && v.Compare(want) == 0 {
-		m.pending, m.wentAway, m.pendingSince = "", false, nil
+		m.pending, m.wentAway, m.pendingSince, m.armedAt = "", false, nil, time.Time{}
 		return ""
 	}
 	why := "it went away since"
@@ -130,6 +147,9 @@ func (m *Member) installResult(v Version, restarted string) string {
 	case m.wentAway:
 	case restarted != "":
 		m.wentAway, why = true, restarted
+	case !m.armedAt.IsZero() && time.Since(m.armedAt) >= m.c.cfg.ApplyGrace:
+		why = fmt.Sprintf("no restart seen by this run, but its apply command was acknowledged in an earlier run and the unit has answered on %s for Config.ApplyGrace %v since: it restarted before this run, or the command never took effect",
+			v, m.c.cfg.ApplyGrace)
 	default:
 		return "" // not rebooted yet
 	}
@@ -238,6 +258,7 @@ func (m *Member) connectLocked(ctx context.Context) error {
 	}
 	m.c.log.Debug("clavister: reconnected", "unit", m.unit.Name)
 	m.sess = s
+	m.gen++
 	return nil
 }
 
@@ -281,14 +302,8 @@ func (m *Member) sendLocked(ctx context.Context, op, cmd string, readOnly bool) 
 	}
 }
 
-// readHA runs and parses `ha`. Errors are *UnitError (Op "ha").
-func (m *Member) readHA(ctx context.Context) (HAStatus, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.readHALocked(ctx)
-}
-
-// readHALocked is readHA with m.mu held.
+// readHALocked runs and parses `ha`; m.mu must be held. Errors are
+// *UnitError (Op "ha").
 func (m *Member) readHALocked(ctx context.Context) (HAStatus, error) {
 	sent := time.Now()
 	out, err := m.sendLocked(ctx, "ha", "ha", true)
@@ -306,7 +321,14 @@ func (m *Member) readHALocked(ctx context.Context) (HAStatus, error) {
 
 // readVersion runs `about` and parses the firmware version.
 func (m *Member) readVersion(ctx context.Context) (Version, error) {
-	out, err := m.send(ctx, "about", "about", true)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.readVersionLocked(ctx)
+}
+
+// readVersionLocked is readVersion with m.mu held.
+func (m *Member) readVersionLocked(ctx context.Context) (Version, error) {
+	out, err := m.sendLocked(ctx, "about", "about", true)
 	if err != nil {
 		return Version{}, err
 	}
@@ -315,6 +337,43 @@ func (m *Member) readVersion(ctx context.Context) (Version, error) {
 		return Version{}, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "about", Err: err}
 	}
 	return v, nil
+}
+
+// stateReads bounds how many times readState reads `ha` again because the
+// session was replaced before `about` answered.
+const stateReads = 3
+
+// readState reads `ha` and then `about` as one reading of the unit: both
+// answered on the same session, hence by the same boot of the unit. A
+// session found dead at `about` (the unit rebooted after answering `ha`)
+// is replaced by sendLocked, and `about` then describes the unit after the
+// reboot; the `ha` of before (INACTIVE, in sync, peer ALIVE) must not be
+// combined with that version (it would show a unit that has just come
+// back on the target as healthy while it resynchronises), so `ha` is read
+// again on the new session, up to stateReads times in all. ha is nil when
+// `ha` could not be read; err is the first failure (a *UnitError).
+func (m *Member) readState(ctx context.Context) (ha *HAStatus, v Version, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for n := 1; ; n++ {
+		h, err := m.readHALocked(ctx)
+		if err != nil {
+			return nil, Version{}, err
+		}
+		gen := m.gen
+		v, err := m.readVersionLocked(ctx)
+		if err != nil {
+			return &h, Version{}, err
+		}
+		if m.gen == gen {
+			return &h, v, nil
+		}
+		m.c.log.Debug("clavister: session replaced between ha and about; reading ha again", "unit", m.unit.Name, "reading", n)
+		if n == stateReads {
+			return nil, Version{}, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "ha",
+				Err: cond(ErrUnreadable, "the session was replaced between ha and about %d times in a row (the unit keeps restarting?)", n)}
+		}
+	}
 }
 
 // stats runs and parses `stats`.
@@ -331,9 +390,12 @@ func (m *Member) stats(ctx context.Context) (Stats, error) {
 }
 
 // Status implements upgrade.Member. It runs `ha` and `about` on the unit
-// (reconnecting after a drop) and maps them (the `ha` wordings of the cOS
-// Core 14.00 Administration Guide and of OEM builds; the version grammar of
-// Clavister KB 324735653):
+// (reconnecting after a drop), both on one session so that they describe
+// the same boot: when the unit drops the session after answering `ha` (it
+// restarts), `ha` is read again after the reconnection, never combined
+// with the version the unit came back with. It maps them (the `ha`
+// wordings of the cOS Core 14.00 Administration Guide and of OEM builds;
+// the version grammar of Clavister KB 324735653):
 //
 //   - Role: ACTIVE → upgrade.RoleActive; INACTIVE → upgrade.RoleStandby;
 //     standalone (HA not configured) → upgrade.RoleUnknown with an
@@ -381,23 +443,22 @@ func (m *Member) status(ctx context.Context) (upgrade.MemberState, HAStatus, err
 			return failed(err)
 		}
 	}
-	ha, err := m.readHA(ctx)
+	// One reading: `ha` and `about` from the same boot (see readState).
+	ha, v, err := m.readState(ctx)
 	if err != nil {
-		return failed(err)
-	}
-	v, err := m.readVersion(ctx)
-	if err != nil {
-		mapHA(&st, ha)
-		st.Role = upgrade.RoleUnknown
+		if ha != nil {
+			mapHA(&st, *ha)
+			st.Role = upgrade.RoleUnknown
+		}
 		return failed(err)
 	}
 	st.Version = v.String()
-	mapHA(&st, ha)
+	mapHA(&st, *ha)
 	if p := m.installResult(v, restarted); p != "" {
 		st.Healthy = false
 		st.Problems = append(st.Problems, p)
 	}
-	return st, ha, nil
+	return st, *ha, nil
 }
 
 // mapHA fills role, health, sync, raw text and problems from `ha`.
@@ -605,14 +666,11 @@ func (m *Member) ready(ctx context.Context, target string) (done bool, err error
 	if err != nil {
 		return false, &UnitError{Unit: m.unit.Name, Host: m.host, Op: "install", Err: err}
 	}
-	ha, err := m.readHA(ctx)
+	h, v, err := m.readState(ctx)
 	if err != nil {
 		return false, err
 	}
-	v, err := m.readVersion(ctx)
-	if err != nil {
-		return false, err
-	}
+	ha := *h
 	if v.Compare(tv) == 0 {
 		m.c.log.Info("clavister: install: unit already on target", "unit", m.unit.Name, "version", v.String())
 		return true, nil
@@ -724,7 +782,7 @@ func (m *Member) applyChecked(ctx context.Context, target string) error {
 	}
 	m.c.log.Info("clavister: install: applying firmware", "unit", m.unit.Name, "command", apply)
 	m.trackMu.Lock()
-	m.pending, m.wentAway, m.pendingSince = target, false, nil
+	m.pending, m.wentAway, m.pendingSince, m.armedAt = target, false, nil, time.Time{}
 	m.trackMu.Unlock()
 	_, err := m.sendLocked(ctx, "apply", apply, false)
 	switch {
@@ -740,7 +798,7 @@ func (m *Member) applyChecked(ctx context.Context, target string) error {
 		return nil
 	default:
 		m.trackMu.Lock()
-		m.pending, m.wentAway, m.pendingSince = "", false, nil
+		m.pending, m.wentAway, m.pendingSince, m.armedAt = "", false, nil, time.Time{}
 		m.trackMu.Unlock()
 		return err
 	}

@@ -69,10 +69,14 @@ import (
 // upgrade.Journal resumes): after the first install, the plan starts at its
 // gate; after the failover, at wait:active; with both units on the target,
 // it holds only what is left (the role restore, the post-check), or nothing
-// when the post-check already holds. A unit that is down in the snapshot
-// (rebooting) and whose version is therefore unknown is planned as not yet
-// upgraded (its stage and install steps are then done in the journal, or
-// no-ops on a unit already on the target).
+// when the post-check already holds: a unit back on the target that is
+// still resynchronising or does not see its peer ALIVE yet keeps the
+// post-check, the resync gate of the last unit installed (Cluster.Observe
+// reads `ha` and `about` of one boot of each unit, so a unit that
+// restarts while it is observed is not taken for one in sync). A unit
+// that is down in the snapshot (rebooting) and whose version is therefore
+// unknown is planned as not yet upgraded (its stage and install steps are
+// then done in the journal, or no-ops on a unit already on the target).
 //
 // Configuration is never pushed: with the HA setting "Deactivate Before
 // Reconf" (enabled by default, Administration Guide 15.00, HA Advanced
@@ -126,14 +130,24 @@ import (
 // on another version after its install: ErrInstallNotTaken, matching
 // upgrade.ErrPermanent, fails the gate at once) is kept in memory by the
 // Cluster that sent the apply command. In a resumed run (the install
-// finished in an earlier process), wait:<unit>@<target> and the post-check
-// re-arm it from the snapshot: a unit on another version counts as
-// restarted when this Cluster saw it go away (since New) or, with
-// Planner.Journal, when its `stats` Uptime (read before its version) is
-// shorter than the time since the install's journaled start. Without the
-// journal, a unit that had already come back on its old version before
-// the restart is not detected: the gate polls until its deadline
-// (ErrGateTimeout), never failing over.
+// finished in an earlier process, so its apply command was acknowledged),
+// wait:<unit>@<target> and the post-check re-arm it from the snapshot at
+// their first poll that shows the unit on another version. The unit then
+// counts as not taken:
+//
+//   - at once when this Cluster saw it go away (since New: a process
+//     started while the unit reboots), or, with Planner.Journal, when its
+//     `stats` Uptime (read before its version) is shorter than the time
+//     since the install's journaled start;
+//   - otherwise, once it has answered on that version for
+//     Config.ApplyGrace since the gate armed, without going away: an
+//     acknowledged apply command would have restarted it by then, so it
+//     came back on the old version before the resume (which, without
+//     Planner.Journal, nothing else can show) or the command never took
+//     effect. A gate whose Deadline is shorter than Config.ApplyGrace ends
+//     with ErrGateTimeout first.
+//
+// Either way the gate fails for good and the run never fails over.
 type Planner struct {
 	// Cluster is the pair the steps act on; required.
 	Cluster *Cluster
@@ -155,9 +169,10 @@ type Planner struct {
 	// documentation). Without it a resumed run still never sends a second
 	// apply command while one may be pending, but stops with
 	// upgrade.ErrUnverifiable in some cases it could otherwise settle, and
-	// a post-install gate reached after a restart waits for its deadline
-	// instead of failing at once when the unit already came back on its
-	// old version before the restart (and was not seen going away).
+	// a post-install gate reached after a restart fails only after
+	// Config.ApplyGrace, instead of at once, when the unit already came
+	// back on its old version before the restart (and was not seen going
+	// away).
 	Journal upgrade.Journal
 }
 

@@ -31,6 +31,9 @@ const (
 func (u *Unit) handle(s *sshsim.Session, line string) sshsim.Reply {
 	p := u.pair
 	cmd := strings.Join(strings.Fields(line), " ")
+	if h := p.opts.BeforeCommand; h != nil {
+		h(u, cmd)
+	}
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -113,8 +116,18 @@ func (u *Unit) applyLocked(s *sshsim.Session, cmd, target string) sshsim.Reply {
 		u.applyFile = name
 	}
 	u.applying = true
+	u.applyN++
+	n := u.applyN
 	u.applyBy = s.User() + " (" + remoteIP(s) + ")"
 	p.log.Info("clavistertest: apply command", "unit", u.name, "command", cmd)
+	// restart takes the unit down for this apply command, unless it was
+	// restarted meanwhile or the restart is held (HoldRestart, whose
+	// release restarts it).
+	restart := func() {
+		if u.applying && u.applyN == n && !u.holdApply {
+			p.startRebootLocked(u)
+		}
+	}
 	return sshsim.Reply{
 		Output: "Shutting down ...",
 		After: func() {
@@ -124,10 +137,10 @@ func (u *Unit) applyLocked(s *sshsim.Session, cmd, target string) sshsim.Reply {
 				return
 			}
 			if p.opts.ApplyDelay <= 0 {
-				p.startRebootLocked(u)
+				restart()
 				return
 			}
-			p.afterLocked(p.opts.ApplyDelay, func() { p.startRebootLocked(u) })
+			p.afterLocked(p.opts.ApplyDelay, restart)
 		},
 	}
 }

@@ -95,6 +95,16 @@
 // an active unit that fails while its peer receives the firmware
 // (Faults.ActiveFailsDuringUpload, signalled by [Pair.ActiveFailed]).
 //
+// # Test hooks
+//
+// To act at an exact point instead of racing a timer: Options.BeforeCommand
+// is called before a unit answers each command line; [Unit.HoldRestart]
+// keeps a unit running after it acknowledged the apply command until
+// released (which restarts it at once, e.g. from BeforeCommand, between
+// two commands of one observation); [Unit.HoldReturn] keeps a rebooting
+// unit down until released; [Unit.HoldSync] keeps a returned unit's HA
+// object sync below 100 % until released.
+//
 // Everything listens on 127.0.0.1 only. Durations default to short values
 // (see the Default* constants) suited to tests and examples.
 package clavistertest

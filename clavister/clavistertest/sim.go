@@ -114,6 +114,15 @@ type Options struct {
 	ListSizes bool
 	// Faults injects failures.
 	Faults Faults
+	// BeforeCommand, when not nil, is called each time a unit receives a
+	// command line (white space collapsed), before the unit answers it,
+	// with no lock held: a hook for tests that must act at an exact point,
+	// e.g. restart a unit between two commands of one observation
+	// (Unit.HoldRestart). It runs on the session's goroutine; it may block
+	// (the answer waits) and may call the methods of the Pair and its
+	// Units, and it must return for Close to complete. It is not called
+	// for SCP uploads nor for the answer to a question.
+	BeforeCommand func(u *Unit, cmd string)
 	// Logger receives the simulator's and the SSH engine's records; nil
 	// discards them.
 	Logger *slog.Logger
@@ -266,6 +275,8 @@ type Pair struct {
 	// activeFailed is closed when Faults.ActiveFailsDuringUpload fired.
 	activeFailed chan struct{}
 	failed       bool // activeFailed is closed
+	// done is closed by Close: it ends the holds of Unit.HoldReturn.
+	done chan struct{}
 }
 
 // Unit is one simulated unit. Its accessors report the state model.
@@ -289,6 +300,12 @@ type Unit struct {
 	applyBy    string    // "<user> (<ip>)" of the apply command
 	applyFile  string    // package named by the apply command, if any
 	lastEvent  string
+	applyN     int  // counts apply commands: a delayed restart is for the one it was scheduled for
+	holdApply  bool // HoldRestart: an acknowledged apply command does not restart the unit
+	syncCap    int  // HoldSync: the sync percentage is capped at this (0: no cap)
+	// returnHold, when not nil, keeps a rebooting unit down until it is
+	// closed (HoldReturn).
+	returnHold chan struct{}
 	restarts   int      // completed restarts (returns from a reboot)
 	files      []file   // stored uploaded files, in upload order
 	uploaded   []string // names of every file received, in order
@@ -327,6 +344,7 @@ func Start(opts Options) (*Pair, error) {
 		probe:      upgradetest.NewProbe(o.ProbeEvery, true),
 
 		activeFailed: make(chan struct{}),
+		done:         make(chan struct{}),
 	}
 	now := time.Now()
 	event := fmt.Sprintf("%s: Restart request from CLI by %s (127.0.0.1).", stamp(now), o.Username)
@@ -421,6 +439,7 @@ func (p *Pair) Close() error {
 		return nil
 	}
 	p.closed = true
+	close(p.done)
 	for t := range p.timers {
 		if t.Stop() {
 			p.wg.Done() // its callback will never run
@@ -500,6 +519,9 @@ func (u *Unit) syncLocked(now time.Time) int {
 	if s := u.pair.opts.Faults.SyncStuckAt; s > 0 && pct > s {
 		pct = s
 	}
+	if s := u.syncCap; s > 0 && pct > s {
+		pct = s
+	}
 	return pct
 }
 
@@ -564,6 +586,16 @@ func (p *Pair) takeOverLocked(u *Unit) {
 // again: it installs the last uploaded .upg (if valid and not
 // Faults.BackOnOld), clears consumed packages and rejoins the pair.
 func (p *Pair) back(u *Unit) {
+	p.mu.Lock()
+	hold := u.returnHold
+	p.mu.Unlock()
+	if hold != nil {
+		// HoldReturn: still down until released (or Close).
+		select {
+		case <-hold:
+		case <-p.done:
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -679,4 +711,78 @@ func (u *Unit) Commands() []string {
 	u.pair.mu.Lock()
 	defer u.pair.mu.Unlock()
 	return slices.Clone(u.commands)
+}
+
+// HoldRestart holds the unit's restarts by the apply command: from now
+// until release is called, the unit acknowledges the apply command as
+// usual ("Shutting down ...") but keeps running on its old version,
+// answering commands, whatever ApplyDelay says. release starts the
+// restart of an apply command acknowledged meanwhile at once (the unit
+// drops its sessions and reboots as after ApplyDelay), or just ends the
+// hold when none was; it is idempotent. With Options.BeforeCommand it puts
+// a restart exactly between two commands.
+func (u *Unit) HoldRestart() (release func()) {
+	p := u.pair
+	p.mu.Lock()
+	u.holdApply = true
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			u.holdApply = false
+			if u.applying && !p.closed {
+				p.startRebootLocked(u)
+			}
+		})
+	}
+}
+
+// HoldReturn holds the unit down: a reboot in progress or started later
+// keeps refusing connections past RebootDuration until release is called
+// (or the pair is closed); the unit then comes back at once if its
+// RebootDuration has passed, or when it passes. release is idempotent.
+// Tests use it to start a process while a unit is certainly rebooting.
+func (u *Unit) HoldReturn() (release func()) {
+	p := u.pair
+	ch := make(chan struct{})
+	p.mu.Lock()
+	u.returnHold = ch
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			if u.returnHold == ch {
+				u.returnHold = nil
+			}
+			p.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// HoldSync caps the unit's HA object sync at pct (clamped to 1..99) until
+// release is called, as Faults.SyncStuckAt does for both units for ever:
+// after a return from a reboot, `ha` then prints at most pct %. A unit
+// that has not rebooted since Start is in sync (100 %) and is not
+// affected. After release the sync climbs as SyncDuration says (100 % if
+// SyncDuration has passed since the return). release is idempotent.
+func (u *Unit) HoldSync(pct int) (release func()) {
+	p := u.pair
+	pct = min(max(pct, 1), 99)
+	p.mu.Lock()
+	u.syncCap = pct
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if u.syncCap == pct {
+				u.syncCap = 0
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -538,4 +539,112 @@ func TestFaultActiveFailsDuringUpload(t *testing.T) {
 	assert.Positive(t, p.Probe().LostTicks(), "the failure itself costs the failover gap")
 	_, err = dial(t, p, a)
 	assert.Error(t, err, "the failed unit refuses connections")
+}
+
+// TestHoldRestart: a held apply command is acknowledged but restarts the
+// unit only at release, at once, and only once.
+func TestHoldRestart(t *testing.T) {
+	o := fastOptions()
+	p := startPair(t, o)
+	b := p.Units()[1]
+	release := b.HoldRestart()
+	assert.Equal(t, "Shutting down ...\n", body(run(t, p, b, "shutdown -reboot")))
+	holds(t, 5*o.ApplyDelay, "fw-b stays up past ApplyDelay", func() bool { return !b.Down() })
+	assert.Contains(t, body(run(t, p, b, "ha")), "INACTIVE", "fw-b still answers")
+	release()
+	assert.True(t, b.Down(), "release restarts the unit at once")
+	release() // idempotent
+	eventually(t, "fw-b back", func() bool { return !b.Down() })
+	holds(t, 2*(o.ApplyDelay+o.RebootDuration), "one restart", func() bool { return b.Restarts() == 1 && !b.Down() })
+	assert.Equal(t, 0, p.Probe().LostTicks())
+}
+
+// TestHoldReturn: a held unit stays down past RebootDuration and comes
+// back once released.
+func TestHoldReturn(t *testing.T) {
+	o := fastOptions()
+	p := startPair(t, o)
+	b := p.Units()[1]
+	release := b.HoldReturn()
+	run(t, p, b, "shutdown -reboot")
+	eventually(t, "fw-b down", b.Down)
+	holds(t, 3*o.RebootDuration, "fw-b held down", func() bool { return b.Down() && b.Restarts() == 0 })
+	assert.True(t, refused(t, p, b), "connections refused while held")
+	release()
+	eventually(t, "fw-b back", func() bool { return !b.Down() })
+	assert.Equal(t, 1, b.Restarts())
+	assert.Contains(t, body(run(t, p, b, "ha")), "INACTIVE")
+}
+
+// TestHoldReturnEndsAtClose: Close does not wait for a release.
+func TestHoldReturnEndsAtClose(t *testing.T) {
+	o := fastOptions()
+	p, err := Start(o)
+	require.NoError(t, err)
+	b := p.Units()[1]
+	_ = b.HoldReturn()
+	run(t, p, b, "shutdown -reboot")
+	eventually(t, "fw-b down", b.Down)
+	holds(t, 2*o.RebootDuration, "fw-b held down", b.Down)
+	require.NoError(t, p.Close())
+}
+
+// TestHoldSync: after its return the unit's sync stays at the held
+// percentage until release; a unit that never rebooted is not affected.
+func TestHoldSync(t *testing.T) {
+	o := fastOptions()
+	p := startPair(t, o)
+	b := p.Units()[1]
+	release := b.HoldSync(33)
+	assert.False(t, haOf(t, p, b).SyncKnown, "in sync before any reboot")
+	assert.Equal(t, 100, b.Sync())
+	run(t, p, b, "shutdown -reboot")
+	eventually(t, "fw-b down", b.Down)
+	eventually(t, "fw-b back", func() bool { return !b.Down() })
+	holds(t, 3*o.SyncDuration, "sync held at or below 33", func() bool { return b.Sync() <= 33 })
+	eventually(t, "sync at 33", func() bool { return b.Sync() == 33 })
+	st := haOf(t, p, b)
+	assert.True(t, st.SyncKnown)
+	assert.Equal(t, 33, st.SyncPercent)
+	release()
+	assert.Equal(t, 100, b.Sync(), "SyncDuration has passed since the return")
+	assert.False(t, haOf(t, p, b).SyncKnown)
+}
+
+// TestBeforeCommand: the hook sees every command line before the unit
+// answers, and can restart the unit right then: the answer is lost with
+// the session.
+func TestBeforeCommand(t *testing.T) {
+	o := fastOptions()
+	var (
+		mu   sync.Mutex
+		seen []string
+		held func()
+	)
+	o.BeforeCommand = func(u *Unit, cmd string) {
+		mu.Lock()
+		seen = append(seen, u.Name()+" "+cmd)
+		release := held
+		mu.Unlock()
+		if u.Name() == "fw-b" && cmd == "about" && release != nil {
+			release()
+		}
+	}
+	p := startPair(t, o)
+	b := p.Units()[1]
+	run(t, p, b, "ha")
+	mu.Lock()
+	held = b.HoldRestart()
+	mu.Unlock()
+	run(t, p, b, "shutdown -reboot")
+	sh, err := openShell(t, p, b)
+	require.NoError(t, err)
+	defer sh.close()
+	out, err := sh.run("about")
+	assert.Error(t, err, "the session is dropped before the answer (got %q)", out)
+	assert.NotContains(t, out, "Clavister cOS Core")
+	assert.True(t, b.Down())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"fw-b ha", "fw-b shutdown -reboot", "fw-b about"}, seen)
 }
