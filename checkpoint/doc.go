@@ -1,10 +1,17 @@
-// Package checkpoint reads the command output of Check Point ClusterXL/VSX/Maestro
-// gateways (Gaia OS): cluster state, cluster interfaces, the Multi-Version
-// Cluster (MVC) setting, VSX status, the installed Jumbo Hotfix (JHF) take
-// and the software version; and it talks to the Check Point Management API
-// ([MgmtClient]: login, policy installs with per-gateway results, cluster
-// object versions, VSX upgrade, tasks). The parsers do no I/O; every parser
-// is pure and safe for concurrent use.
+// Package checkpoint upgrades Check Point ClusterXL (gateway mode) and VSX
+// clusters with zero downtime through the Multi-Version Cluster (MVC)
+// procedure: a [Cluster] of Gaia members over SSH (Clish and Expert mode,
+// VSX commands in VS0), a [Planner] encoding the procedure (pre-checks
+// including the Jumbo Hotfix take minimums and multi-stage paths, the
+// cluster object's version on management, CPUSE staging apart from the
+// disruptive `installer upgrade`, MVC on, the mixed-version policy install,
+// failover with clusterXL_admin, the remaining members, the final policy,
+// MVC off; for VSX the object upgrade on management first and the CoreXL
+// Dynamic Balancing workaround), member rollback as an upgrade.Rollbacker,
+// the Management API client ([MgmtClient]) and the parsers for every
+// command output it reads (cluster state, cluster interfaces, MVC, VSX
+// status, the JHF take, the software version). The parsers do no I/O; every
+// parser is pure and safe for concurrent use.
 //
 // # Management API
 //
