@@ -888,7 +888,9 @@ func (b *builder) mvcStep(n string, on bool) upgrade.Step {
 	if b.c.cfg.VSX {
 		desc += ", in VS0"
 	}
-	readBack := upgrade.Timing{Interval: b.timing.Interval, Deadline: 3 * b.timing.Interval}
+	// Three polls, and at least 2 s for one `cphaprob mvc` round trip on a
+	// slow session, never more than the gate's own deadline.
+	readBack := upgrade.Timing{Interval: b.timing.Interval, Deadline: min(max(3*b.timing.Interval, 2*time.Second), b.timing.Deadline)}
 	return &upgrade.Func{
 		StepID:    b.id(kind, n),
 		Desc:      desc,
