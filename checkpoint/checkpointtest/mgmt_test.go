@@ -147,10 +147,10 @@ func TestMgmtServerSessionExpiry(t *testing.T) {
 		s, hc := memServer(t)
 		base := checkpointtest.MgmtInMemoryURL
 		sid := login(t, hc, base)
-		time.Sleep(599 * time.Second)
+		advance(599 * time.Second)
 		st, _ := rawPost(t, hc, base, "show-simple-cluster", sid, map[string]any{"name": "cl"})
 		assert.Equal(t, 200, st, "activity extends the session")
-		time.Sleep(600 * time.Second)
+		advance(600 * time.Second)
 		st, m := rawPost(t, hc, base, "keepalive", sid, map[string]any{})
 		assert.Equal(t, 401, st)
 		assert.Equal(t, "generic_err_wrong_session_id", m["code"])
@@ -172,20 +172,20 @@ func TestMgmtServerSessionExpiry(t *testing.T) {
 		base := checkpointtest.MgmtInMemoryURL
 		sid := login(t, hc, base)
 		for range 3 {
-			time.Sleep(300 * time.Second)
+			advance(300 * time.Second)
 			st, _ := rawPost(t, hc, base, "keepalive", sid, map[string]any{})
 			require.Equal(t, 200, st)
 		}
-		time.Sleep(400 * time.Second)
+		advance(400 * time.Second)
 		st, _ := rawPost(t, hc, base, "show-simple-cluster", sid, map[string]any{"name": "cl"})
 		require.Equal(t, 200, st)
-		time.Sleep(200 * time.Second)
+		advance(200 * time.Second)
 		st, m := rawPost(t, hc, base, "show-simple-cluster", sid, map[string]any{"name": "cl"})
 		assert.Equal(t, 401, st, "only keepalive extends the session")
 		assert.Equal(t, "generic_err_session_expired", m["code"])
 		s.ExpireSessionsAfter(time.Minute)
 		sid = login(t, hc, base)
-		time.Sleep(61 * time.Second)
+		advance(61 * time.Second)
 		st, _ = rawPost(t, hc, base, "keepalive", sid, map[string]any{})
 		assert.Equal(t, 401, st)
 	})
@@ -219,7 +219,7 @@ func TestMgmtServerInstallPolicy(t *testing.T) {
 			id, err := c.InstallPolicy(t.Context(), req)
 			require.NoError(t, err)
 			assert.Equal(t, checkpoint.TaskStatusInProgress, s.TaskStatus(id))
-			time.Sleep(29 * time.Second)
+			advance(29 * time.Second)
 			assert.Equal(t, checkpoint.TaskStatusInProgress, s.TaskStatus(id))
 			return c.WaitTask(t.Context(), id, upgrade.Timing{Interval: 7 * time.Second, Deadline: time.Minute})
 		}
@@ -378,7 +378,7 @@ func TestMgmtServerFaults(t *testing.T) {
 			}
 		}
 		assert.Equal(t, []string{"publish:502", "set-simple-cluster:drop-before", "set-simple-cluster:drop-after", "install-policy:hang-after"}, faults)
-		time.Sleep(time.Minute)
+		advance(time.Minute)
 		for i := 1; i <= 10; i++ {
 			if st := s.TaskStatus(taskID(i)); st != "" {
 				tasks++
@@ -392,7 +392,7 @@ func TestMgmtServerFaults(t *testing.T) {
 		require.NoError(t, err)
 		id, err := c.Publish(t.Context())
 		require.NoError(t, err)
-		time.Sleep(time.Hour)
+		advance(time.Hour)
 		assert.Equal(t, checkpoint.TaskStatusInProgress, s.TaskStatus(id))
 		s.LockObject("cl", true)
 		_, err = c.SetSimpleClusterVersion(t.Context(), "cl", "R81.20")
@@ -419,3 +419,7 @@ func TestMgmtServerRefusesInvalidOptions(t *testing.T) {
 		assert.False(t, checkpointtest.IsMgmtWrite(cmd), cmd)
 	}
 }
+
+// advance lets d pass on the synctest bubble's virtual clock (every caller
+// runs inside synctest.Test): nothing waits for state, time just moves.
+func advance(d time.Duration) { <-time.After(d) }
