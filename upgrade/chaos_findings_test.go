@@ -3,6 +3,7 @@ package upgrade_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -90,4 +91,56 @@ func TestFindingUpgradeCancelledWhileObservingIsNotAStop(t *testing.T) {
 			t.Errorf("%d calls sent, want none", n)
 		}
 	})
+}
+
+// Finding 3 (review of issue 11; not a chaos seed): a resumed run whose
+// first step is a gate took no observation before it, so a member lost to
+// an outside fault while the gate waited (the gate waiting for something
+// else) was not flagged by the check after the gate: only "some member is
+// active" was asked. The same gate in a fresh run stops with
+// ErrUndeclaredDisruption. Both cases must stop.
+func TestFindingResumedGateMissesMemberLostDuringIt(t *testing.T) {
+	for _, resumed := range []bool{false, true} {
+		name := map[bool]string{false: "fresh run", true: "first step of a resumed run"}[resumed]
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := upgradetest.NewCluster("fw", time.Second,
+					&upgradetest.Member{Name: "a", Version: "1.0", Role: upgrade.RoleActive, StatusDelay: time.Second},
+					&upgradetest.Member{Name: "b", Version: "1.0", Role: upgrade.RoleStandby, StatusDelay: time.Second})
+				c.FailoverDelay = 500 * time.Millisecond
+				polls := 0
+				plan := upgrade.Plan{Cluster: "fw", Steps: []upgrade.Step{
+					&upgrade.Func{StepID: "prepare", Retryable: true, Do: func(context.Context) error { return nil }},
+					// Waits for b; while it waits, a is lost (an outside
+					// fault, no step of the plan).
+					&upgrade.Wait{StepID: "wait:b", G: upgrade.Gate{Name: "b healthy",
+						Timing: upgrade.Timing{Interval: time.Second, MinHealthy: 0, Deadline: time.Minute},
+						Check: func(s upgrade.Snapshot) error {
+							if polls++; polls == 1 {
+								c.Inject(upgradetest.FaultDown, "a", 0)
+							}
+							if m, _ := s.Member("b"); !m.Healthy {
+								return errors.New("b not healthy")
+							}
+							return nil
+						}}},
+				}}
+				j := &upgrade.MemoryJournal{}
+				if resumed {
+					// The process dies as "wait:b" is about to start.
+					p := upgradetest.NewProcess(t.Context())
+					p.KillAtAppend(4, plan)
+					if _, err := (&upgrade.Executor{Journal: p.Journal(j)}).Run(p.Context(), c, plan); !errors.Is(err, upgradetest.ErrKilled) {
+						t.Fatalf("first run: %v, want the process killed", err)
+					}
+					polls = 0
+				}
+				_, err := (&upgrade.Executor{Journal: j}).Run(t.Context(), c, plan)
+				var derr *upgrade.DisruptionError
+				if !errors.Is(err, upgrade.ErrUndeclaredDisruption) || !errors.As(err, &derr) || !slices.Equal(derr.Undeclared, []string{"a"}) {
+					t.Errorf("member a was lost while %q waited; run returned %v, want a *DisruptionError naming a (ErrUndeclaredDisruption)", "wait:b", err)
+				}
+			})
+		})
+	}
 }

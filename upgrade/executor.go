@@ -433,10 +433,8 @@ func (r *run) do(ctx context.Context) error {
 			return err
 		}
 	}
-	// A resume without pre-checks observes nothing here: a first step
-	// that is a gate must be the first to see the cluster, since it may
-	// judge what it sees first (a member seen rebooting, then back). Any
-	// other first step gets its "before" in runGroup.
+	// A resume without pre-checks observes nothing here: its first step
+	// gets its "before" in runGroup.
 	if r.e.DryRun {
 		for i := range r.rep.Steps {
 			if r.prog.finished[r.rep.Steps[i].Name] {
@@ -813,10 +811,13 @@ func (r *run) runGroup(ctx context.Context, steps []Step, srs []*StepReport, tod
 	r.mu.Lock()
 	unseen := r.last == nil
 	r.mu.Unlock()
-	if unseen && slices.ContainsFunc(run, func(st Step) bool { _, g := st.(Gated); return !g }) {
+	if unseen {
 		// The check after these steps needs to know who was active
-		// before them (a resume's first step; a step after an
-		// observation failed). A failure here leaves it to the guard.
+		// before them (a resume's first step, a gate included; a step
+		// after an observation failed): without it a member lost while
+		// they ran goes unnoticed. A failure here leaves it to the guard
+		// (and, for a gate, to the check after it, which then only asks
+		// that some member be active).
 		_, _ = r.observe(ctx)
 	}
 	if err := r.guard(ctx, run, func(_ int, err error) {
