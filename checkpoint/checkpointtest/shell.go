@@ -20,6 +20,9 @@ type shellEnv struct {
 	shell string // name in "command not found" messages: "-bash", "bash", "sh"
 	top   bool   // the interactive Expert shell itself (exit leaves it)
 	exit  bool   // set by exit at top level
+	// ext, when set, answers a simple command before the member's own
+	// commands (ok=false: not one of its commands); the Maestro SG shell.
+	ext func(env *shellEnv, argv []string) (out string, rc int, ok bool)
 }
 
 // token is one word or operator of a command line.
@@ -299,6 +302,11 @@ func (m *Member) simpleLocked(env *shellEnv, argv []string) (string, int) {
 	if len(argv) == 0 {
 		return "", 0
 	}
+	if env.ext != nil {
+		if out, rc, ok := env.ext(env, argv); ok {
+			return out, rc
+		}
+	}
 	sim := m.sim
 	args := argv[1:]
 	joined := strings.Join(args, " ")
@@ -367,7 +375,7 @@ func (m *Member) simpleLocked(env *shellEnv, argv []string) (string, int) {
 			return argv[0] + ": interactive sub-shells are not supported by the simulator\n", 2
 		}
 		vs := *env.vs
-		sub := &shellEnv{m: m, s: env.s, st: &sessState{rc: 0}, vs: &vs, login: login, shell: argv[0]}
+		sub := &shellEnv{m: m, s: env.s, st: &sessState{rc: 0}, vs: &vs, login: login, shell: argv[0], ext: env.ext}
 		return m.runLocked(sub, script)
 	case "clish":
 		if len(args) != 2 || args[0] != "-c" {

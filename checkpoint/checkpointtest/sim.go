@@ -399,6 +399,11 @@ type Sim struct {
 	changed    chan struct{} // closed and replaced at every state change
 	peerLost   chan struct{}
 	lostFired  bool
+
+	// Set by the Maestro simulator, which reuses the member CLI on a Sim
+	// without members under its own state model; nil for a ClusterXL Sim.
+	onReboot    func(m *Member, pkg *Package, never bool)
+	onRecompute func()
 }
 
 // Start starts a simulated cluster: one SSH server per member on
@@ -722,6 +727,10 @@ func mustRelease(r string) versionpath.Version {
 //     over, at once after a hand-over (clusterXL_admin down, interface
 //     down) or after FailoverGap when the ACTIVE disappeared.
 func (s *Sim) recomputeLocked() {
+	if s.onRecompute != nil {
+		s.onRecompute()
+		return
+	}
 	now := time.Now()
 	var low versionpath.Version
 	for _, m := range s.members {
@@ -890,6 +899,10 @@ func (s *Sim) loseActiveLocked(m *Member, reason string) {
 // s.mu must be held.
 func (s *Sim) rebootLocked(m *Member, pkg *Package, never bool) {
 	if m.down || s.closed {
+		return
+	}
+	if s.onReboot != nil {
+		s.onReboot(m, pkg, never)
 		return
 	}
 	now := time.Now()
