@@ -645,10 +645,23 @@ func (s *SGM) Status(ctx context.Context) (upgrade.MemberState, error) {
 	return s.judge(asg, vs[s.id]), nil
 }
 
-// Install implements upgrade.Member: it upgrades this one SGM (see
-// SecurityGroup.UpgradeSGMs, which stages first when needed).
+// Install implements upgrade.Member: it upgrades this one SGM: StageSGMs,
+// SetAdmin down (refused when its site would keep no forwarding SGM),
+// then UpgradeSGMs. The SGM comes back Ready on the target (a newer
+// release waits for MVC and a policy before it forwards again); it does
+// nothing when the SGM already runs target.
 func (s *SGM) Install(ctx context.Context, target string) error {
+	rel, err := s.g.releases(ctx, false)
+	if err != nil {
+		return err
+	}
+	if sameRelease(rel[s.id], target) {
+		return nil
+	}
 	if err := s.g.StageSGMs(ctx, target); err != nil {
+		return err
+	}
+	if err := s.g.SetAdmin(ctx, []string{s.id}, true); err != nil {
 		return err
 	}
 	return s.g.UpgradeSGMs(ctx, target, []string{s.id})

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"github.com/hitless/hitless/checkpoint/checkpointtest"
 	"github.com/hitless/hitless/driver"
 	"github.com/hitless/hitless/upgrade"
+	"github.com/hitless/hitless/upgrade/upgradetest"
+	"github.com/hitless/hitless/versionpath"
 )
 
 // sgHarness is one simulated security group.
@@ -30,6 +33,8 @@ type sgHarness struct {
 	cfg   checkpoint.SecurityGroupConfig
 	dir   string
 	tasks *checkpoint.FileTaskLog
+	// onEvent, when set, sees the executor's events.
+	onEvent func(upgrade.Event)
 }
 
 func startSG(t *testing.T, o checkpointtest.MaestroOptions, edit func(*checkpoint.SecurityGroupConfig)) *sgHarness {
@@ -83,6 +88,9 @@ func (h *sgHarness) run(ctx context.Context, t *testing.T, j upgrade.Journal, ed
 		edit(&p)
 	}
 	ex := &upgrade.Executor{Journal: j, Retry: cpRetry, SettleTiming: upgrade.Timing{Interval: 20 * time.Millisecond, Deadline: 5 * time.Second}}
+	if h.onEvent != nil {
+		ex.OnEvent = h.onEvent
+	}
 	return ex.Upgrade(ctx, g, p, "R82")
 }
 
@@ -304,4 +312,169 @@ func (c *countingJournal) firstStart(step string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// TestSecurityGroupConformance runs the conformance suite against a
+// SecurityGroup driving the Maestro simulator over real SSH (every member
+// forwards: ActiveActive).
+func TestSecurityGroupConformance(t *testing.T) {
+	harnesses := map[upgrade.Cluster]*sgHarness{}
+	upgradetest.TestCluster(t, upgradetest.Conformance{
+		New: func(t *testing.T) upgrade.Cluster {
+			h := startSG(t, checkpointtest.MaestroOptions{}, nil)
+			g, err := checkpoint.NewSecurityGroup(t.Context(), h.cfg)
+			require.NoError(t, err)
+			t.Cleanup(func() {
+				_ = g.Close()
+				if lost := h.mz.ProbeSummary().LostTicks; lost != 0 {
+					t.Errorf("traffic probe lost %d ticks", lost)
+				}
+			})
+			harnesses[g] = h
+			return g
+		},
+		Target:       "R82",
+		Grammar:      versionpath.CheckPoint{},
+		GateTiming:   cpTiming,
+		ActiveActive: true,
+		Planner: func(c upgrade.Cluster) upgrade.Planner {
+			return checkpoint.SecurityGroupPlanner{Group: c.(*checkpoint.SecurityGroup), GateTiming: cpTiming, Tasks: harnesses[c].tasks}
+		},
+	})
+}
+
+// TestSecurityGroupWindowAndRollback: a planner clock 71 h ahead makes the
+// second sub-group's phase not fit the 72-hour window: it is refused
+// before anything touches B, A stays upgraded and forwarding. A rollback
+// of A within 4 h of its upgrade brings it back; one planned 5 h later is
+// refused with the times.
+func TestSecurityGroupWindowAndRollback(t *testing.T) {
+	h := startSG(t, checkpointtest.MaestroOptions{}, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	j := &upgrade.FileJournal{Path: filepath.Join(h.dir, "journal.jsonl")}
+	ahead := func(d time.Duration) func() time.Time { return func() time.Time { return time.Now().Add(d) } }
+	// The planner's clock jumps 71 h once sub-group A is validated.
+	var jumped atomic.Bool
+	h.onEvent = func(e upgrade.Event) {
+		if e.Kind == upgrade.EventStepFinish && e.Step == "validate:A@R82" {
+			jumped.Store(true)
+		}
+	}
+	clock := func() time.Time {
+		if jumped.Load() {
+			return time.Now().Add(71 * time.Hour)
+		}
+		return time.Now()
+	}
+	_, err := h.run(ctx, t, j, func(p *checkpoint.SecurityGroupPlanner) { p.Now = clock })
+	var we *checkpoint.WindowError
+	require.ErrorAs(t, err, &we)
+	assert.ErrorIs(t, err, checkpoint.ErrWindow)
+	assert.Equal(t, "admin-down:B@R82", we.Step)
+	assert.Equal(t, 110*time.Minute, we.Need)
+	assert.Equal(t, checkpoint.MixedVersionWindow, we.Deadline.Sub(we.Start))
+	assert.Less(t, we.Deadline.Sub(we.Now), we.Need)
+	for _, id := range []string{"1_1", "1_2", "2_1", "2_2"} {
+		assert.Equal(t, "R82", h.mz.SGMVersion(id))
+		assert.True(t, h.mz.SGMForwarding(id), id)
+	}
+	for _, id := range []string{"1_3", "1_4", "2_3", "2_4"} {
+		assert.Equal(t, "R81.20", h.mz.SGMVersion(id))
+		assert.False(t, h.mz.SGMAdminDown(id), id)
+	}
+	for _, w := range h.mz.Writes() {
+		assert.NotContains(t, w, "1_3,1_4,2_3,2_4", "nothing sent to sub-group B")
+	}
+
+	g, err := checkpoint.NewSecurityGroup(ctx, h.cfg)
+	require.NoError(t, err)
+	defer g.Close()
+	s, err := g.Observe(ctx)
+	require.NoError(t, err)
+	// 5 h later: refused, with the times.
+	late := checkpoint.SecurityGroupPlanner{Group: g, GateTiming: cpTiming, Tasks: h.tasks, Journal: j, Now: ahead(5 * time.Hour)}
+	_, err = late.Rollback(s, "R81.20")
+	require.ErrorAs(t, err, &we)
+	assert.Equal(t, "rollback", we.Rule)
+	assert.Equal(t, []string{"1_1", "1_2", "2_1", "2_2"}, we.SGMs)
+	assert.Equal(t, checkpoint.RollbackWindow, we.Deadline.Sub(we.Start))
+	assert.Contains(t, err.Error(), "sp_upgrade --revert is allowed only until")
+	// Within the window: A goes back to R81.20, B never stops forwarding.
+	p := checkpoint.SecurityGroupPlanner{Group: g, GateTiming: cpTiming, Tasks: h.tasks, Journal: j}
+	plan, err := p.Rollback(s, "R81.20")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"revert@R81.20", "wait:revert@R81.20", "mvc-off:revert@R81.20", "policy:rollback@R81.20", "postcheck:rollback@R81.20"}, plan.StepIDs())
+	_, err = (&upgrade.Executor{Retry: cpRetry}).Run(ctx, g, plan)
+	require.NoError(t, err)
+	for _, id := range h.mz.SGMs() {
+		assert.Equal(t, "R81.20", h.mz.SGMVersion(id), id)
+		assert.True(t, h.mz.SGMForwarding(id), id)
+	}
+	assert.Zero(t, h.mz.ProbeSummary().LostTicks)
+	n := 0
+	for _, w := range h.mz.Writes() {
+		if strings.Contains(w, "sp_upgrade --revert") {
+			n++
+			assert.Contains(t, w, "-b 1_1,1_2,2_1,2_2", "only the upgraded SGMs are reverted")
+		}
+	}
+	assert.Equal(t, 1, n)
+}
+
+// TestSecurityGroupFaults: an SGM that comes back on its old release and
+// an orchestrator that never returns stop the run; the rest keeps
+// forwarding.
+func TestSecurityGroupFaults(t *testing.T) {
+	fastGate := upgrade.Timing{Interval: 30 * time.Millisecond, MinHealthy: 60 * time.Millisecond, Deadline: 3 * time.Second}
+	for _, tc := range []struct {
+		name, stopped string
+		opts          checkpointtest.MaestroOptions
+	}{
+		{"stuck SGM", "wait:A@R82", checkpointtest.MaestroOptions{StuckSGM: "2_2"}},
+		{"dead orchestrator", "wait:mho1@R82", checkpointtest.MaestroOptions{DeadMHO: "mho1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startSG(t, tc.opts, nil)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			rep, err := h.run(ctx, t, &upgrade.MemoryJournal{}, func(p *checkpoint.SecurityGroupPlanner) { p.GateTiming = fastGate })
+			require.Error(t, err)
+			assert.ErrorIs(t, err, upgrade.ErrGateTimeout)
+			i := slices.IndexFunc(rep.Steps, func(s upgrade.StepReport) bool { return s.Status == upgrade.StatusFailed })
+			require.GreaterOrEqual(t, i, 0)
+			assert.Equal(t, tc.stopped, rep.Steps[i].Name)
+			assert.Zero(t, h.mz.ProbeSummary().LostTicks, "the other sub-group / orchestrator kept forwarding")
+			for _, id := range []string{"1_3", "1_4", "2_3", "2_4"} {
+				assert.Equal(t, "R81.20", h.mz.SGMVersion(id), id)
+				assert.True(t, h.mz.SGMForwarding(id), id)
+			}
+		})
+	}
+}
+
+// TestSecurityGroupMinimumDowntime: with an LACP bond the MVC path is
+// refused; asked explicitly, the minimum-downtime procedure runs, its
+// outage declared as downtime in the report.
+func TestSecurityGroupMinimumDowntime(t *testing.T) {
+	h := startSG(t, checkpointtest.MaestroOptions{LACP: true}, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	rep, err := h.run(ctx, t, &upgrade.MemoryJournal{}, func(p *checkpoint.SecurityGroupPlanner) { p.MinimumDowntime = true })
+	require.NoError(t, err)
+	var downtime []string
+	for _, s := range rep.Steps {
+		if s.Downtime {
+			downtime = append(downtime, s.Name)
+		}
+		assert.NotContains(t, s.Name, "mvc-on", "no MVC in the minimum-downtime procedure")
+	}
+	assert.Equal(t, []string{"upgrade:B@R82", "policy:final@R82"}, downtime)
+	for _, id := range h.mz.SGMs() {
+		assert.Equal(t, "R82", h.mz.SGMVersion(id), id)
+		assert.True(t, h.mz.SGMForwarding(id), id)
+	}
+	// The simulator lets sub-group A (Ready on R82) take the traffic as
+	// soon as no older SGM is up, so it may lose no tick; a real security
+	// group without MVC may lose traffic here, which is why it is declared.
 }

@@ -102,10 +102,10 @@ func (d SGDurations) withDefaults() SGDurations {
 // within WindowWarning of the deadline.
 //
 // With MinimumDowntime (the documented alternative when LACP bonds block
-// MVC) steps 9-11 are left out, and admin-down:B, upgrade:B, wait:B and
-// policy:final declare downtime (upgrade.DowntimeDeclarer): nothing
-// forwards from admin-down:B until the policy is installed on the
-// upgraded group.
+// MVC) steps 9-12 are left out, and upgrade:B and policy:final declare
+// downtime (upgrade.DowntimeDeclarer): sub-group B is upgraded while it
+// forwards, and nothing forwards from then until the policy is installed
+// on the upgraded group.
 //
 // Plan is deterministic and does no device I/O: the full list is returned
 // until the end state holds (then an empty plan); finished steps are
@@ -320,7 +320,12 @@ func (b *sgBuilder) steps() []upgrade.Step {
 	if !md {
 		st = append(st, b.mvcOn(), b.policyMVC(), b.validateA())
 	}
-	st = append(st, b.adminDown("B", b.b, md), b.upgradeSub("B", b.b, md), b.waitSub("B", b.b, md))
+	if !md {
+		st = append(st, b.adminDown("B", b.b, false))
+	}
+	// Minimum downtime: B is upgraded while it forwards (sub-group A, on
+	// the new release without MVC, cannot take its traffic).
+	st = append(st, b.upgradeSub("B", b.b, md), b.waitSub("B", b.b, md))
 	if !md {
 		st = append(st, b.mvcOff())
 	}

@@ -29,7 +29,8 @@ type Conformance struct {
 	// ActiveActive is for clusters whose members all forward at once
 	// (Aviatrix ActiveMesh pairs, load sharing): the suite then expects at
 	// least one forwarding member instead of exactly one, and every member
-	// that forwarded at the start to forward at the end.
+	// that forwarded at the start to forward at the end. When every member
+	// forwards, "install on a standby" installs on the last member.
 	ActiveActive bool
 	// Planner returns the planner for the full upgrade subtest; nil means
 	// upgrade.Rolling with Grammar and GateTiming.
@@ -86,6 +87,11 @@ func TestCluster(t *testing.T, cfg Conformance) {
 			if !m.Forwarding() {
 				return m.ID
 			}
+		}
+		if cfg.ActiveActive && len(s.Members) > 0 {
+			// Every member forwards: install on the last one (its Install
+			// takes it out of forwarding itself).
+			return s.Members[len(s.Members)-1].ID
 		}
 		t.Fatal("no standby member")
 		return ""
