@@ -151,6 +151,10 @@ func newSecurityGroup(ctx context.Context, cfg SecurityGroupConfig, tr transport
 		cfg.OrchestratorModels = DefaultOrchestratorModels()
 	}
 	sc := cfg.sessionConfig()
+	// The sessions are not VSX gateway sessions: orchestrators have no
+	// Virtual Systems, and the security group's commands run in its
+	// default context (VS0).
+	sc.VSX, sc.VirtualSystems = false, nil
 	sess, err := newSessions(ctx, sc, tr)
 	if err != nil {
 		return nil, err

@@ -478,3 +478,27 @@ func TestSecurityGroupMinimumDowntime(t *testing.T) {
 	// soon as no older SGM is up, so it may lose no tick; a real security
 	// group without MVC may lose traffic here, which is why it is declared.
 }
+
+// TestSecurityGroupVSX: a VSX security group also upgrades its VSX object
+// on management (vsx-run-operation upgrade, the API form of `vsx_util
+// upgrade`) before the SGMs, and installs policy on its Virtual System.
+func TestSecurityGroupVSX(t *testing.T) {
+	h := startSG(t, checkpointtest.MaestroOptions{VSX: true, VSName: "vs1"}, func(c *checkpoint.SecurityGroupConfig) {
+		c.VSX, c.VirtualSystems = true, []string{"vs1"}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	rep, err := h.run(ctx, t, &upgrade.MemoryJournal{}, nil)
+	require.NoError(t, err)
+	ids := make([]string, len(rep.Steps))
+	for i, s := range rep.Steps {
+		ids[i] = s.Name
+	}
+	assert.Less(t, slices.Index(ids, "vsx-object@R82"), slices.Index(ids, "admin-down:A@R82"))
+	assert.Contains(t, ids, "policy:vs:vs1@R82")
+	assert.Equal(t, "R82", h.mz.Mgmt().ClusterVersion("sg1"))
+	for _, id := range h.mz.SGMs() {
+		assert.Equal(t, "R82", h.mz.SGMVersion(id), id)
+	}
+	assert.Zero(t, h.mz.ProbeSummary().LostTicks)
+}

@@ -424,7 +424,7 @@ func StartMaestro(opts MaestroOptions) (*Maestro, error) {
 	if taskTime <= 0 {
 		taskTime = time.Millisecond
 	}
-	mg, err := NewMgmtServer(MgmtOptions{
+	mo := MgmtOptions{
 		Gateways: []MgmtMember{
 			{Name: o.Name, IPAddress: "192.0.2.10", Version: mgmtVersionOf(o.Version)},
 			{Name: MaestroMgmtObject, IPAddress: "192.0.2.2", Version: o.MgmtVersion},
@@ -432,7 +432,16 @@ func StartMaestro(opts MaestroOptions) (*Maestro, error) {
 		PolicyInstall: policyTime, TaskTime: taskTime, VSXUpgrade: taskTime,
 		PolicyResult:      mz.policyResult,
 		OnPolicyInstalled: mz.policyInstalled,
-	})
+	}
+	if o.VSX {
+		// A VSX security group is a VSX object on management (one member,
+		// the SG itself) with its Virtual System: vsx-run-operation
+		// upgrade and policy installs on the VS work on it.
+		mo.Gateways = mo.Gateways[1:]
+		mo.VSXClusters = []MgmtVSXCluster{{Name: o.Name, Version: mgmtVersionOf(o.Version),
+			Members: []MgmtMember{{Name: o.Name + "-member", IPAddress: "192.0.2.10"}}, VirtualSystems: []string{o.VSName}}}
+	}
+	mg, err := NewMgmtServer(mo)
 	if err != nil {
 		return fail(err)
 	}
@@ -883,10 +892,16 @@ func (mz *Maestro) rebootSGMLocked(g *maestroSGM, pkg *Package, revert bool) {
 	})
 }
 
+// isSG reports whether an install-policy result is the SG's own: the SG
+// gateway object, or the one member of a VSX security group's VSX object.
+func (mz *Maestro) isSG(target, member string) bool {
+	return target == mz.opts.Name && (member == mz.opts.Name || mz.opts.VSX && member == mz.opts.Name+"-member")
+}
+
 // policyResult is the management fake's PolicyResult: an install on the SG
 // object succeeds when some SGM is up.
 func (mz *Maestro) policyResult(target, member string) string {
-	if target != mz.opts.Name || member != mz.opts.Name {
+	if !mz.isSG(target, member) {
 		return MgmtPolicySucceeded
 	}
 	mz.core.mu.Lock()
@@ -900,7 +915,7 @@ func (mz *Maestro) policyResult(target, member string) string {
 // policyInstalled is the management fake's OnPolicyInstalled: every SGM
 // that is up gets a policy for its release.
 func (mz *Maestro) policyInstalled(target, member string, access, _ bool) {
-	if target != mz.opts.Name || member != mz.opts.Name || !access {
+	if !mz.isSG(target, member) || !access {
 		return
 	}
 	mz.core.mu.Lock()
