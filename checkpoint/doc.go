@@ -13,6 +13,25 @@
 // status, the JHF take, the software version). The parsers do no I/O; every
 // parser is pure and safe for concurrent use.
 //
+// # Maestro security groups
+//
+// [SecurityGroup] is a Maestro security group as an upgrade.Cluster: its
+// orchestrators (MHOs, each over its own SSH session) and its Security
+// Group Modules ([SGM], IDs "1_1", read through the security group's
+// management address with `asg stat -v` and `g_all`). It refuses any step
+// that disrupts every orchestrator or leaves a site without a forwarding
+// SGM (upgrade.DisruptionChecker). [SecurityGroupPlanner] encodes the
+// zero-downtime upgrade in sub-groups A and B with MVC (orchestrators
+// first, A administratively down and upgraded while B forwards, MVC and a
+// policy, B the same, MVC off, the final policy; VSX security groups also
+// upgrade their VSX object), the 72-hour mixed-version window and the
+// 4-hour rollback window ([WindowError]), the LACP refusal ([LACPError])
+// and, only when asked, the minimum-downtime alternative as declared
+// downtime. Its parsers: [ParseASGStat], [ParseGAll], [ParseBondModes],
+// [ParseAutoClone], [ParseVerifier], [ParseAssetModel]. Only the `asg stat
+// -v` shape is verified against a (R76SP.10) capture; every other Maestro
+// text is hand-written from the administration guides (UNVERIFIED).
+//
 // # Management API
 //
 // [NewMgmtClient] builds a thin client over net/http with its own
