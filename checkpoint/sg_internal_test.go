@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,21 @@ func TestRollbackWindow(t *testing.T) {
 	require.ErrorAs(t, err, &we)
 	assert.True(t, errors.Is(err, ErrWindow))
 	assert.Contains(t, err.Error(), "records no upgrade")
+}
+
+func TestMixedVersionWindowWarnsBeforeItCloses(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	g := testGroup(2, 4)
+	var buf strings.Builder
+	g.log = slog.New(slog.NewTextHandler(&buf, nil))
+	j := journalWith(t, upgrade.Record{Kind: upgrade.RecordStart, Step: "upgrade:A@R82", Time: t0})
+	at := func(d time.Duration) *sgBuilder {
+		return &sgBuilder{p: SecurityGroupPlanner{Group: g, Journal: j, Now: func() time.Time { return t0.Add(d) }}, g: g, target: "R82", dur: SGDurations{}.withDefaults()}
+	}
+	require.NoError(t, at(59*time.Hour).checkWindow(context.Background(), "upgrade:B@R82"))
+	assert.Empty(t, buf.String(), "13 h left: no warning (DefaultWindowWarning is 12 h)")
+	require.NoError(t, at(60*time.Hour).checkWindow(context.Background(), "upgrade:B@R82"))
+	assert.Contains(t, buf.String(), "the mixed-version window closes soon")
+	assert.Contains(t, buf.String(), "left=12h0m0s")
+	assert.Contains(t, buf.String(), "deadline=2026-12-04T08:00:00.000Z")
 }
