@@ -18,7 +18,7 @@ import (
 
 // The Check Point demos: a ClusterXL High Availability pair on R81.20
 // (Jumbo take 92, the minimum the project requires before R82) upgraded to
-// R82, or (-mode vsx) a VSX pair with three Virtual Systems on R81.10
+// R82, or (-mode maestro, see maestro.go) a Maestro security group, or (-mode vsx) a VSX pair with three Virtual Systems on R81.10
 // upgraded to R81.20 with its Jumbo Hotfix (take 92) and the CoreXL Dynamic
 // Balancing workaround, both with the Multi-Version Cluster procedure and
 // a management server (the TLS fake) that sets the cluster object's
@@ -57,8 +57,13 @@ func runCheckpoint(ctx context.Context, o options) (*result, error) {
 	case "", "gateway":
 	case "vsx":
 		vsx = true
+	case "maestro":
+		return runMaestro(ctx, o)
 	default:
-		return nil, fmt.Errorf("-mode %q: want gateway or vsx", o.mode)
+		return nil, fmt.Errorf("-mode %q: want gateway, vsx or maestro", o.mode)
+	}
+	if o.fault != "" && !checkpointModeFaults[o.fault] {
+		return nil, fmt.Errorf("-fault %s needs -mode maestro", o.fault)
 	}
 	if o.target == "" {
 		o.target = checkpointTarget

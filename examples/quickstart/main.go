@@ -66,7 +66,7 @@ type options struct {
 	speed      float64
 	fault      string
 	crashAfter int       // simulate a crash after this many journal writes, then resume
-	mode       string    // vendor-specific mode (checkpoint: gateway or vsx)
+	mode       string    // vendor-specific mode (checkpoint: gateway, vsx or maestro)
 	out        io.Writer // progress display
 }
 
@@ -97,7 +97,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	vendorName := fs.String("vendor", "clavister", "vendor to simulate: clavister, aviatrix, junos or checkpoint")
-	mode := fs.String("mode", "", "checkpoint: gateway (ClusterXL pair, default) or vsx (VSX pair with three Virtual Systems)")
+	mode := fs.String("mode", "", "checkpoint: gateway (ClusterXL pair, default), vsx (VSX pair with three Virtual Systems) or maestro (security group: 2 orchestrators, 8 SGMs on 2 sites)")
 	target := fs.String("target", "", "target version (default: the vendor's demo target)")
 	speed := fs.Float64("speed", 1, "simulation speed-up factor (2 = twice as fast)")
 	fault := fs.String("fault", "", "inject a fault (see -list-faults)")
