@@ -197,6 +197,23 @@ type Faults struct {
 	Slow map[string]time.Duration
 }
 
+// Set turns on the fault named name ("import-never-finishes",
+// "stays-ready", "mvc-stays-off", "peer-lost-mid-upgrade", "back-on-old",
+// "never-returns": the kebab-case names of the fields that take one
+// member) for member, and reports whether name is one of them. The
+// examples' -fault flags and inventories use these names.
+func (f *Faults) Set(name, member string) bool {
+	field := map[string]*string{
+		"import-never-finishes": &f.ImportNeverFinishes, "stays-ready": &f.StaysReady, "mvc-stays-off": &f.MVCStaysOff,
+		"peer-lost-mid-upgrade": &f.PeerLostMidUpgrade, "back-on-old": &f.BackOnOld, "never-returns": &f.NeverReturns,
+	}[name]
+	if field == nil {
+		return false
+	}
+	*field = member
+	return true
+}
+
 var (
 	hostRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
 	ifaceRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]{0,14}$`)

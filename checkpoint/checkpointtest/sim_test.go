@@ -351,3 +351,16 @@ func TestCommandErrorAndSlow(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.True(t, errors.Is(err, context.DeadlineExceeded))
 }
+
+func TestFaultsSetByName(t *testing.T) {
+	var f Faults
+	if !f.Set("back-on-old", "gw-b") || f.BackOnOld != "gw-b" {
+		t.Fatalf("back-on-old not set: %+v", f)
+	}
+	if !f.Set("import-never-finishes", "gw-a") || f.ImportNeverFinishes != "gw-a" {
+		t.Fatalf("import-never-finishes not set: %+v", f)
+	}
+	if f.Set("no-such-fault", "gw-a") || f.Set("", "gw-a") {
+		t.Fatal("an unknown fault name was accepted")
+	}
+}

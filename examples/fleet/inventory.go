@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hitless/hitless/checkpoint"
 )
 
 // Inventory is a loaded, validated inventory file: the rollout settings and
@@ -83,8 +85,7 @@ type ClusterSpec struct {
 	// Name is the cluster's unique name (plans, journals, reports):
 	// 1-63 characters of [A-Za-z0-9._-], starting with a letter or digit.
 	Name string `yaml:"name"`
-	// Vendor is clavister, aviatrix or fake (checkpoint and junos are
-	// recognised but not supported yet).
+	// Vendor is clavister, aviatrix, junos, checkpoint or fake.
 	Vendor string `yaml:"vendor"`
 	// Pod is the rollout group: at most rollout.per_group clusters of
 	// one group run at once.
@@ -94,8 +95,9 @@ type ClusterSpec struct {
 	// Target is the version to upgrade to, in the vendor's grammar.
 	Target string `yaml:"target"`
 	// Members are the cluster's units (Clavister: the two units of the
-	// pair, each with its own management address; fake: two or more, the
-	// first active).
+	// pair, each with its own management address; Junos: node0 and node1;
+	// Check Point: the 2 to 8 ClusterXL members, named as their objects on
+	// management; fake: two or more, the first active).
 	Members []MemberSpec `yaml:"members"`
 	// Address is the single endpoint of clusters that have one: the
 	// Aviatrix controller's https URL, a remote fake's host:port (as
@@ -108,11 +110,16 @@ type ClusterSpec struct {
 	// PasswordFile is a file holding the password (its first line);
 	// relative to the inventory's directory.
 	PasswordFile string `yaml:"password_file"`
+	// ExpertPasswordEnv and ExpertPasswordFile give the password of the
+	// Check Point Expert mode (Clish `expert`), by reference like the
+	// password.
+	ExpertPasswordEnv  string `yaml:"expert_password_env"`
+	ExpertPasswordFile string `yaml:"expert_password_file"`
 	// KnownHosts is the OpenSSH known_hosts file of SSH vendors (required:
 	// host keys are always verified).
 	KnownHosts string `yaml:"known_hosts"`
 	// Firmware is the local upgrade package of vendors that upload one
-	// (Clavister .upg).
+	// (Clavister .upg, Junos .tgz, Check Point CPUSE .tar or .tgz).
 	Firmware string `yaml:"firmware"`
 	// CABundle is a PEM file with the CA of a TLS vendor's controller
 	// (Aviatrix); empty means the system roots.
@@ -120,6 +127,16 @@ type ClusterSpec struct {
 	// BatchSize is how many members one step upgrades together (Aviatrix
 	// gateways); 0 means 1.
 	BatchSize int `yaml:"batch_size"`
+	// ClusterObject is the Check Point cluster object's name on the
+	// management server (the simple-cluster whose version the plan sets
+	// and on which it installs the policy); empty means Name.
+	ClusterObject string `yaml:"cluster_object"`
+	// PolicyPackage is the Check Point policy package the plan installs;
+	// empty means "Standard".
+	PolicyPackage string `yaml:"policy_package"`
+	// Mgmt is the Check Point management server (required for
+	// checkpoint).
+	Mgmt *MgmtSpec `yaml:"mgmt"`
 	// Expected is the expected duration of this cluster's upgrade ("25m"):
 	// the longest start first.
 	Expected string `yaml:"expected"`
@@ -139,6 +156,7 @@ type ClusterSpec struct {
 
 	line           int
 	password       secret // resolved password_env/password_file; nil when none
+	expertPassword secret // resolved expert_password_env/expert_password_file
 	expected       time.Duration
 	convergeWithin time.Duration
 	gate           gateTiming
@@ -154,6 +172,43 @@ type MemberSpec struct {
 	// Address is "host" or "host:port" of the member's own management
 	// interface (never the shared cluster IP).
 	Address string `yaml:"address"`
+}
+
+// MgmtSpec is a Check Point cluster's `mgmt:` block: the management
+// server (Security Management Server, or a domain of a Multi-Domain
+// Server) that sets the cluster object's version and installs the
+// policies. Credentials are references only, like the cluster's: an API
+// key (api_key_env or api_key_file), or an administrator (username, with
+// password_env or password_file). The API key and password are held
+// unexported and are never printed, logged or encoded.
+type MgmtSpec struct {
+	// URL is the server, "https://host[:port]" (a Smart-1 Cloud tenant
+	// may add its path, "https://host/<tenant-id>").
+	URL string `yaml:"url"`
+	// Fingerprint pins the SHA-256 fingerprint of the server's own
+	// certificate (as `openssl x509 -noout -fingerprint -sha256` prints
+	// it); a server presenting another certificate is refused.
+	Fingerprint string `yaml:"fingerprint"`
+	// CABundle is a PEM file with the CA that signs the server's
+	// certificate (usually its Internal CA); relative to the inventory's
+	// directory. Give fingerprint, ca_bundle or both.
+	CABundle string `yaml:"ca_bundle"`
+	// Domain is the domain to log in to on a Multi-Domain Server (empty:
+	// the server itself).
+	Domain string `yaml:"domain"`
+	// Username is the management administrator (with password_env or
+	// password_file).
+	Username string `yaml:"username"`
+	// PasswordEnv and PasswordFile give the administrator's password.
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	// APIKeyEnv and APIKeyFile give an API key instead of an
+	// administrator.
+	APIKeyEnv  string `yaml:"api_key_env"`
+	APIKeyFile string `yaml:"api_key_file"`
+
+	password secret
+	apiKey   secret
 }
 
 // GateSpec is a cluster's `gate:` timing (durations such as "10s").
@@ -203,8 +258,9 @@ func (s secret) value() string {
 // LoadOptions tune Load and Parse.
 type LoadOptions struct {
 	// BaseDir resolves the relative paths of the file (password_file,
-	// known_hosts, firmware, ca_bundle); Load defaults it to the file's
-	// directory, Parse to the working directory.
+	// expert_password_file, known_hosts, firmware, ca_bundle and those of
+	// mgmt:); Load defaults it to the file's directory, Parse to the
+	// working directory.
 	BaseDir string
 	// LookupEnv reads password_env variables; nil means os.LookupEnv.
 	LookupEnv func(name string) (string, bool)
@@ -372,7 +428,8 @@ func (e *UnknownVendorError) Error() string {
 }
 
 // UnsupportedVendorError: a vendor hitless knows but the fleet cannot
-// drive yet (checkpoint, junos). It matches ErrNotSupportedYet.
+// drive yet (those of notYet; none at the moment: every vendor package of
+// this tree is driven). It matches ErrNotSupportedYet.
 type UnsupportedVendorError struct {
 	Location
 	// Vendor is the vendor given.
@@ -394,6 +451,10 @@ func (e *UnsupportedVendorError) Is(target error) bool { return target == ErrNot
 // file), or a cluster that needs a password and has no reference.
 type MissingSecretError struct {
 	Location
+	// Secret names the secret: "" for the login password, else
+	// "expert_password", "mgmt.password", "mgmt.api_key", or "mgmt" for
+	// a management section without any credentials.
+	Secret string
 	// Env or File is the reference ("" when none was given).
 	Env, File string
 	// Err is the file error, if any (errors.Is(err, fs.ErrNotExist)).
@@ -402,15 +463,20 @@ type MissingSecretError struct {
 
 // Error names the reference, never a value.
 func (e *MissingSecretError) Error() string {
+	what := cmp.Or(e.Secret, "password")
 	switch {
 	case e.Env != "":
-		return e.prefix() + fmt.Sprintf("password_env %s is not set (or empty)", e.Env)
+		return e.prefix() + fmt.Sprintf("%s_env %s is not set (or empty)", what, e.Env)
 	case e.File != "" && e.Err != nil:
-		return e.prefix() + fmt.Sprintf("password_file %s: %v", e.File, e.Err)
+		return e.prefix() + fmt.Sprintf("%s_file %s: %v", what, e.File, e.Err)
 	case e.File != "":
-		return e.prefix() + fmt.Sprintf("password_file %s is empty", e.File)
+		return e.prefix() + fmt.Sprintf("%s_file %s is empty", what, e.File)
+	case e.Secret == "":
+		return e.prefix() + "a password is required: password_env: NAME or password_file: PATH"
+	case e.Secret == "mgmt":
+		return e.prefix() + "mgmt: credentials are required: api_key_env: NAME or api_key_file: PATH, or username with password_env: NAME or password_file: PATH"
 	}
-	return e.prefix() + "a password is required: password_env: NAME or password_file: PATH"
+	return e.prefix() + fmt.Sprintf("%s is required: %s_env: NAME or %s_file: PATH", what, what, what)
 }
 
 // Unwrap returns the file error.
@@ -643,8 +709,10 @@ func (p *parser) line(path ...any) int {
 	return best
 }
 
-// secretKeys are keys that would put a secret in the file.
-var secretKeyRE = regexp.MustCompile(`(?i)^(password|passwd|pass|secret|token|api_?key)$`)
+// secretKeyRE matches keys that would put a secret in the file
+// ("password", "expert_password", "api_key", …), but not the references
+// ("password_env", "api_key_file").
+var secretKeyRE = regexp.MustCompile(`(?i)^([a-z]+_)?(password|passwd|pass|secret|token|api_?key)$`)
 
 // findInlineSecrets reports every secret-looking key anywhere in the file.
 func (p *parser) findInlineSecrets(n *yaml.Node) {
@@ -886,6 +954,8 @@ func (p *parser) checkCluster(i int, c *ClusterSpec, d vendorDriver) {
 		{"password_env", c.PasswordEnv != ""}, {"password_file", c.PasswordFile != ""},
 		{"known_hosts", c.KnownHosts != ""}, {"firmware", c.Firmware != ""}, {"ca_bundle", c.CABundle != ""},
 		{"batch_size", c.BatchSize != 0}, {"gate", c.Gate != nil},
+		{"expert_password_env", c.ExpertPasswordEnv != ""}, {"expert_password_file", c.ExpertPasswordFile != ""},
+		{"cluster_object", c.ClusterObject != ""}, {"policy_package", c.PolicyPackage != ""}, {"mgmt", c.Mgmt != nil},
 	} {
 		if f.set && !d.uses[f.key] {
 			bad(p.at(i, f.key), f.key, "not used by vendor "+c.Vendor)
@@ -959,55 +1029,200 @@ func (p *parser) checkCluster(i int, c *ClusterSpec, d vendorDriver) {
 		}
 	}
 	// Credentials, by reference only.
-	if !d.uses["password_env"] {
-		return
+	if d.uses["password_env"] {
+		p.checkPassword(i, c, d, sim)
 	}
-	if c.PasswordEnv != "" && c.PasswordFile != "" {
-		bad(p.at(i, "password_file"), "password_file", "give password_env or password_file, not both")
-		return
+	if d.uses["expert_password_env"] {
+		ref := secretRef{secret: "expert_password", envKey: "expert_password_env", fileKey: "expert_password_file", env: c.ExpertPasswordEnv, file: c.ExpertPasswordFile}
+		var given bool
+		if c.expertPassword, given = p.resolve(i, ref); !given && !p.inline[p.at(i).Cluster] {
+			p.add(&MissingSecretError{Location: p.at(i), Secret: "expert_password"})
+		}
 	}
+	if d.uses["mgmt"] {
+		p.checkMgmt(i, c, sim)
+	}
+}
+
+// checkPassword resolves the password reference of cluster i.
+func (p *parser) checkPassword(i int, c *ClusterSpec, d vendorDriver, sim bool) {
 	if sim && d.password == "real" && (c.PasswordEnv != "" || c.PasswordFile != "") {
 		key := "password_file"
 		if c.PasswordEnv != "" {
 			key = "password_env"
 		}
-		bad(p.at(i, key), key, "an in-memory fake has no login: remove the password reference")
+		if loc := p.at(i, key); !p.skip(loc) {
+			p.add(&FieldError{Location: loc, Field: key, Problem: "an in-memory fake has no login: remove the password reference"})
+		}
 		return
 	}
+	s, given := p.resolve(i, secretRef{envKey: "password_env", fileKey: "password_file", env: c.PasswordEnv, file: c.PasswordFile})
 	switch {
-	case c.PasswordEnv != "":
-		loc := p.at(i, "password_env")
-		if !envNameRE.MatchString(c.PasswordEnv) {
-			bad(loc, "password_env", fmt.Sprintf("%q is not an environment variable name", c.PasswordEnv))
-			return
+	case given:
+		c.password = s
+	case p.inline[p.at(i).Cluster]:
+	case d.password == "always" || (d.password == "real" && !sim):
+		p.add(&MissingSecretError{Location: p.at(i)})
+	}
+}
+
+// secretRef is one secret given by reference: an environment variable
+// (envKey: env) or a file (fileKey: file), in the cluster entry or below
+// it (path, e.g. {"mgmt"}).
+type secretRef struct {
+	// secret names it in a *MissingSecretError ("" for the password).
+	secret          string
+	path            []any
+	envKey, fileKey string
+	env, file       string
+}
+
+// resolve reads the secret r names; given reports whether r names one
+// (when it does but it cannot be read, the problem is added and the
+// secret is nil).
+func (p *parser) resolve(i int, r secretRef) (s secret, given bool) {
+	prefix := ""
+	for _, part := range r.path {
+		prefix += fmt.Sprint(part) + "."
+	}
+	at := func(key string) Location { return p.at(i, append(slices.Clone(r.path), key)...) }
+	bad := func(key, problem string) {
+		if loc := at(key); !p.skip(loc) {
+			p.add(&FieldError{Location: loc, Field: prefix + key, Problem: problem})
 		}
-		if v, ok := p.opts.LookupEnv(c.PasswordEnv); ok && v != "" {
-			c.password = newSecret(v)
-		} else {
-			p.add(&MissingSecretError{Location: loc, Env: c.PasswordEnv})
+	}
+	switch {
+	case r.env != "" && r.file != "":
+		bad(r.fileKey, fmt.Sprintf("give %s or %s, not both", r.envKey, r.fileKey))
+		return nil, true
+	case r.env != "":
+		loc := at(r.envKey)
+		if !envNameRE.MatchString(r.env) {
+			bad(r.envKey, fmt.Sprintf("%q is not an environment variable name", r.env))
+			return nil, true
 		}
-	case c.PasswordFile != "":
-		loc := p.at(i, "password_file")
-		path := p.path(c.PasswordFile)
+		if v, ok := p.opts.LookupEnv(r.env); ok && v != "" {
+			return newSecret(v), true
+		}
+		p.add(&MissingSecretError{Location: loc, Secret: r.secret, Env: r.env})
+		return nil, true
+	case r.file != "":
+		loc := at(r.fileKey)
+		path := p.path(r.file)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			p.add(&MissingSecretError{Location: loc, File: path, Err: err})
-			return
+			p.add(&MissingSecretError{Location: loc, Secret: r.secret, File: path, Err: err})
+			return nil, true
 		}
 		v, _, _ := strings.Cut(string(data), "\n")
 		if v = strings.TrimRight(v, "\r"); v == "" {
-			p.add(&MissingSecretError{Location: loc, File: path})
-			return
+			p.add(&MissingSecretError{Location: loc, Secret: r.secret, File: path})
+			return nil, true
 		}
-		c.password = newSecret(v)
-	case p.inline[p.at(i).Cluster]:
-	case d.password == "always" || (d.password == "real" && !sim):
-		p.add(&MissingSecretError{Location: p.at(i)})
+		return newSecret(v), true
 	}
+	return nil, false
+}
+
+// checkMgmt checks the `mgmt:` block of Check Point cluster i and
+// resolves its credentials. The block is required: the plans set the
+// cluster object's version and install the policy there. A simulated
+// cluster gets the server (URL, certificate) from the simulator, but its
+// credentials are still given by reference (the fake server is started
+// with them).
+func (p *parser) checkMgmt(i int, c *ClusterSpec, sim bool) {
+	bad := func(loc Location, field, problem string) {
+		if !p.skip(loc) {
+			p.add(&FieldError{Location: loc, Field: field, Problem: problem})
+		}
+	}
+	m := c.Mgmt
+	if m == nil {
+		what := "url, fingerprint or ca_bundle, and credentials"
+		if sim {
+			what = "its credentials (the simulated server gets its URL and certificate from the simulator)"
+		}
+		bad(p.at(i), "mgmt", "required: the management server that sets the cluster object's version and installs the policy ("+what+")")
+		return
+	}
+	at := func(key string) Location { return p.at(i, "mgmt", key) }
+	if sim {
+		for _, f := range []struct{ key, v string }{{"url", m.URL}, {"fingerprint", m.Fingerprint}, {"ca_bundle", m.CABundle}} {
+			if f.v != "" {
+				bad(at(f.key), "mgmt."+f.key, "comes from the simulator: remove it or remove simulate")
+			}
+		}
+	} else {
+		switch err := checkMgmtURL(m.URL); {
+		case m.URL == "":
+			bad(p.at(i, "mgmt"), "mgmt.url", "required: the management server's https URL")
+		case err != nil:
+			bad(at("url"), "mgmt.url", err.Error())
+		}
+		if m.Fingerprint != "" {
+			if _, err := checkpoint.ParseMgmtFingerprint(m.Fingerprint); err != nil {
+				bad(at("fingerprint"), "mgmt.fingerprint", err.Error()+" (e.g. the output of openssl x509 -noout -fingerprint -sha256)")
+			}
+		}
+		if m.CABundle != "" {
+			m.CABundle = p.path(m.CABundle)
+			p.readable(at("ca_bundle"), "mgmt.ca_bundle", m.CABundle)
+		}
+		if m.Fingerprint == "" && m.CABundle == "" {
+			bad(p.at(i, "mgmt"), "mgmt", "give fingerprint (the SHA-256 of the server's certificate), ca_bundle (the CA that signs it, usually the server's Internal CA) or both: the server is always verified")
+		}
+	}
+	if m.Domain != "" && (strings.TrimSpace(m.Domain) != m.Domain || strings.ContainsAny(m.Domain, "\r\n\t")) {
+		bad(at("domain"), "mgmt.domain", fmt.Sprintf("%q is not a domain name or UID", m.Domain))
+	}
+	if m.Username != "" && strings.ContainsAny(m.Username, " \t\r\n") {
+		bad(at("username"), "mgmt.username", "must not contain spaces or line breaks")
+	}
+	inline := p.inline[p.at(i).Cluster]
+	key := secretRef{secret: "mgmt.api_key", path: []any{"mgmt"}, envKey: "api_key_env", fileKey: "api_key_file", env: m.APIKeyEnv, file: m.APIKeyFile}
+	pw := secretRef{secret: "mgmt.password", path: []any{"mgmt"}, envKey: "password_env", fileKey: "password_file", env: m.PasswordEnv, file: m.PasswordFile}
+	hasKey, hasAdmin := m.APIKeyEnv != "" || m.APIKeyFile != "", m.Username != "" || m.PasswordEnv != "" || m.PasswordFile != ""
+	switch {
+	case hasKey && hasAdmin:
+		k := "username"
+		switch {
+		case m.Username != "":
+		case m.PasswordEnv != "":
+			k = "password_env"
+		default:
+			k = "password_file"
+		}
+		bad(at(k), "mgmt."+k, "give api_key_env/api_key_file or username with password_env/password_file, not both")
+	case hasKey:
+		m.apiKey, _ = p.resolve(i, key)
+	case hasAdmin:
+		var given bool
+		if m.password, given = p.resolve(i, pw); !given && !inline {
+			p.add(&MissingSecretError{Location: p.at(i, "mgmt"), Secret: "mgmt.password"})
+		}
+		if m.Username == "" {
+			bad(p.at(i, "mgmt"), "mgmt.username", "required with password_env/password_file: the management administrator")
+		}
+	case !inline:
+		p.add(&MissingSecretError{Location: p.at(i, "mgmt"), Secret: "mgmt"})
+	}
+}
+
+// checkMgmtURL accepts "https://host[:port]" with an optional path (a
+// Smart-1 Cloud tenant), without user info, query, fragment or web_api.
+func checkMgmtURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("%q must be https://host[:port] (no user info, query or fragment)", s)
+	}
+	if strings.Contains(u.Path, "web_api") {
+		return fmt.Errorf("%q must not include /web_api (the client adds it)", s)
+	}
+	return nil
 }
 
 // addressNotUsed explains a refused address.

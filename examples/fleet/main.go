@@ -1,19 +1,26 @@
 // Command fleet upgrades a fleet of HA clusters of several vendors in one
 // hitless rollout, from an inventory file (YAML).
 //
-// With no flags it runs the built-in inventory (examples/fleet/fleet.yaml):
-// a mixed, simulated fleet in three pods — Clavister HA pairs over real
-// SSH against clavistertest simulators on 127.0.0.1, an Aviatrix controller
-// with gateways against the aviatrixtest fake over TLS, a Juniper vSRX
-// chassis cluster over real SSH against junostest, and in-memory fake
+// The vendors it drives are clavister, aviatrix, junos, checkpoint and
+// fake (vendors.go). With no flags it runs the built-in inventory
+// (examples/fleet/fleet.yaml): a mixed, simulated fleet in three pods —
+// Clavister HA pairs over real SSH against clavistertest simulators on
+// 127.0.0.1, an Aviatrix controller with gateways against the aviatrixtest
+// fake over TLS, a Juniper vSRX chassis cluster over real SSH against
+// junostest, a Check Point ClusterXL High Availability pair over real SSH
+// against checkpointtest with its fake management server over TLS (the
+// Multi-Version Cluster upgrade: the cluster object's version and the
+// policy installs go through the management API), and in-memory fake
 // clusters — one canary first, the rest after an approval answered by
 // -approve, at most three clusters at once and one per pod (two in pod-c).
-// The simulators' passwords are given by reference, like a real
-// inventory's: the built-in file names the environment variables
-// HITLESS_SIM_CLAVISTER_PASSWORD, HITLESS_SIM_AVIATRIX_PASSWORD and
-// HITLESS_SIM_JUNOS_PASSWORD, and this program sets each one that is unset
-// to a random password before loading the file, and starts its simulators
-// with it. Nothing prints a password.
+// The simulators' secrets are given by reference, like a real inventory's:
+// the built-in file names the environment variables
+// HITLESS_SIM_CLAVISTER_PASSWORD, HITLESS_SIM_AVIATRIX_PASSWORD,
+// HITLESS_SIM_JUNOS_PASSWORD, HITLESS_SIM_CHECKPOINT_PASSWORD,
+// HITLESS_SIM_CHECKPOINT_EXPERT_PASSWORD and HITLESS_SIM_CHECKPOINT_API_KEY
+// (the management API key), and this program sets each one that is unset
+// to a random value before loading the file, and starts its simulators
+// with it. Nothing prints a password or key.
 //
 // On a terminal it shows one live bar per running cluster (steps done of
 // the plan's steps, the current step), plain lines otherwise. At the end it
@@ -24,6 +31,7 @@
 //
 //	go run ./examples/fleet                          # the built-in mixed fleet
 //	go run ./examples/fleet -fail cos-b1             # inject a fault: that cluster fails, the rollout halts
+//	go run ./examples/fleet -fail cp-c5              # the Check Point pair's upgraded member stays READY: stopped before its failover
 //	go run ./examples/fleet -approve=no              # the rest after the canary is refused
 //	go run ./examples/fleet -approve=timeout         # nobody answers within rollout.approval.timeout
 //	go run ./examples/fleet -inventory my.yaml -json # your inventory; the report as JSON on stdout
@@ -55,6 +63,7 @@ import (
 	"time"
 
 	"github.com/hitless/hitless/aviatrix"
+	"github.com/hitless/hitless/checkpoint"
 	"github.com/hitless/hitless/clavister"
 	"github.com/hitless/hitless/junos"
 	"github.com/hitless/hitless/upgrade"
@@ -71,7 +80,8 @@ const defaultInventoryName = "examples/fleet/fleet.yaml"
 // simPasswordEnv are the environment variables the built-in inventory
 // takes its simulators' passwords from; unset ones are set to a random
 // password before the inventory is loaded.
-var simPasswordEnv = []string{"HITLESS_SIM_CLAVISTER_PASSWORD", "HITLESS_SIM_AVIATRIX_PASSWORD", "HITLESS_SIM_JUNOS_PASSWORD"}
+var simPasswordEnv = []string{"HITLESS_SIM_CLAVISTER_PASSWORD", "HITLESS_SIM_AVIATRIX_PASSWORD", "HITLESS_SIM_JUNOS_PASSWORD",
+	"HITLESS_SIM_CHECKPOINT_PASSWORD", "HITLESS_SIM_CHECKPOINT_EXPERT_PASSWORD", "HITLESS_SIM_CHECKPOINT_API_KEY"}
 
 func main() {
 	os.Exit(mainErr(os.Args[1:], os.Stdout, os.Stderr))
@@ -269,7 +279,7 @@ func run(ctx context.Context, inv *Inventory, o options, stdout, progress io.Wri
 		if c.Simulate != nil && c.Simulate.Version != "" {
 			from = c.Simulate.Version + " -> "
 		}
-		fmt.Fprintf(progress, "  %-10s %-6s %-9s %s%s: %s\n", c.Name, c.Group(), c.Vendor, from, c.Target, strings.Join(m.o.about, "; "))
+		fmt.Fprintf(progress, "  %-10s %-6s %-10s %s%s: %s\n", c.Name, c.Group(), c.Vendor, from, c.Target, strings.Join(m.o.about, "; "))
 	}
 	fmt.Fprintln(progress)
 
@@ -392,7 +402,8 @@ func openAll(ctx context.Context, inv *Inventory, o options, simDir string, w io
 			code = 1
 		}
 		fmt.Fprintf(w, "  cluster %s (%s): %s\n", inv.Clusters[i].Name, inv.Clusters[i].Vendor, oneLineText(err.Error(), 400))
-		if errors.Is(err, clavister.ErrConfig) || errors.Is(err, aviatrix.ErrConfig) || errors.Is(err, junos.ErrConfig) {
+		if errors.Is(err, clavister.ErrConfig) || errors.Is(err, aviatrix.ErrConfig) || errors.Is(err, junos.ErrConfig) ||
+			errors.Is(err, checkpoint.ErrConfig) || errors.Is(err, checkpoint.ErrMgmtConfig) {
 			code = 2
 		}
 	}

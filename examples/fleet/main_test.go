@@ -53,7 +53,7 @@ func TestDefaultInventoryRun(t *testing.T) {
 	assert.True(t, res.OK)
 	assert.Equal(t, 0, res.TrafficLostTicks)
 	assert.Greater(t, res.ProbeTicks, 100)
-	require.Len(t, res.Clusters, 10)
+	require.Len(t, res.Clusters, 11)
 	vendorsSeen := map[string]bool{}
 	for _, c := range res.Clusters {
 		assert.Equal(t, "done", c.Status, c.Cluster)
@@ -62,17 +62,17 @@ func TestDefaultInventoryRun(t *testing.T) {
 		assert.Positive(t, c.ProbeTicks, c.Cluster)
 		vendorsSeen[c.Vendor] = true
 	}
-	assert.Equal(t, map[string]bool{"clavister": true, "aviatrix": true, "junos": true, "fake": true}, vendorsSeen)
+	assert.Equal(t, map[string]bool{"clavister": true, "aviatrix": true, "junos": true, "checkpoint": true, "fake": true}, vendorsSeen)
 	require.NotNil(t, res.Rollout)
 	assert.True(t, res.Rollout.Results[0].Canary)
 	assert.Equal(t, "14.00.10.00-31870", res.Rollout.Results[0].Report.FinalVersions["fw-b"])
 
 	// The report: verdict, one row per cluster, the timeline, the probes.
 	assert.Contains(t, md, "# Rollout report (OK)")
-	assert.Contains(t, md, "- 10 of 10 clusters done")
+	assert.Contains(t, md, "- 11 of 11 clusters done")
 	assert.Contains(t, md, "| cluster | group | canary | status | versions before | versions after | failovers | duration | reason |")
 	assert.Contains(t, md, "| cos-a1 | pod-a | true | done | fw-a=14.00.09.00-31234, fw-b=14.00.09.00-31234 | fw-a=14.00.10.00-31870, fw-b=14.00.10.00-31870 | 1 |")
-	for _, name := range []string{"cos-a2", "lab-a3", "avx-b", "cos-b1", "lab-b2", "srx-c4", "cos-c1", "lab-c2", "lab-c3"} {
+	for _, name := range []string{"cos-a2", "lab-a3", "avx-b", "cos-b1", "lab-b2", "srx-c4", "cp-c5", "cos-c1", "lab-c2", "lab-c3"} {
 		assert.Regexp(t, fmt.Sprintf(`\n\| %s \| pod-[abc] \| false \| done \|`, name), md)
 	}
 	assert.Contains(t, md, "@controller=6.6.5545")
@@ -80,6 +80,11 @@ func TestDefaultInventoryRun(t *testing.T) {
 	assert.Contains(t, md, "    section cos-a1 fw-b\n    install fw-b@14.00.10.00-31870 :done, ")
 	assert.Contains(t, md, "    section avx-b @controller\n")
 	assert.Contains(t, md, "node0=21.4R3-S5.4, node1=21.4R3-S5.4 | node0=22.4R3-S2, node1=22.4R3-S2")
+	// The Check Point pair: both members on R82, the STANDBY first, one
+	// failover, the management steps in the timeline.
+	assert.Contains(t, md, "| cp-c5 | pod-c | false | done | gw-a=R81.20, gw-b=R81.20 | gw-a=R82, gw-b=R82 | 1 |")
+	assert.Contains(t, md, "    section cp-c5 gw-b\n")
+	assert.Contains(t, md, "| cp-c5 | checkpoint | 0 |")
 	assert.NotContains(t, md, ":crit,")
 	assert.Contains(t, md, "## Traffic probes")
 	assert.Contains(t, md, fmt.Sprintf("Total lost probe ticks: 0 of %d.", res.ProbeTicks))
@@ -87,8 +92,10 @@ func TestDefaultInventoryRun(t *testing.T) {
 	// Progress went to stderr (-json), ending with the one-line summary.
 	assert.Contains(t, errb, "start (canary) plan of 8 steps")
 	assert.Contains(t, errb, "approval: yes, the rest starts")
-	assert.Contains(t, errb, "fleet OK: 10 of 10 clusters upgraded in ")
-	assert.Contains(t, errb, fmt.Sprintf("lost probe ticks: 0 (of %d, over 10 simulated clusters)", res.ProbeTicks))
+	assert.Contains(t, errb, "cp-c5      pod-c  checkpoint R81.20 -> R82: gw-a at 127.0.0.1:")
+	assert.Contains(t, errb, "cp-c5      ✔ done         18/18 postcheck@R82")
+	assert.Contains(t, errb, "fleet OK: 11 of 11 clusters upgraded in ")
+	assert.Contains(t, errb, fmt.Sprintf("lost probe ticks: 0 (of %d, over 11 simulated clusters)", res.ProbeTicks))
 }
 
 // TestCanaryFaultHaltsRollout: a fault in the canary fails it, nothing
@@ -102,7 +109,7 @@ func TestCanaryFaultHaltsRollout(t *testing.T) {
 	assert.Contains(t, md, ":crit,")
 	assert.Contains(t, md, "Total lost probe ticks: 0 of")
 	assert.Contains(t, out, "rollout halted: canary cos-a1 failed")
-	assert.Contains(t, out, "fleet STOPPED: 0 of 10 clusters upgraded")
+	assert.Contains(t, out, "fleet STOPPED: 0 of 11 clusters upgraded")
 	assert.Contains(t, out, "lost probe ticks: 0 (of")
 }
 
@@ -113,7 +120,7 @@ func TestApprovalRefused(t *testing.T) {
 	assert.Contains(t, md, "| cos-a1 | pod-a | true | done |")
 	assert.Contains(t, md, "| avx-b | pod-b | false | not-started |")
 	assert.Contains(t, out, "the rest after the canaries was not approved: refused by the operator (-approve=no)")
-	assert.Contains(t, out, "fleet STOPPED: 1 of 10 clusters upgraded")
+	assert.Contains(t, out, "fleet STOPPED: 1 of 11 clusters upgraded")
 }
 
 // problems loads data and returns the inventory's typed problems.
@@ -168,11 +175,11 @@ func TestBadInventoryFile(t *testing.T) {
 		{16, "fw-1", is(new(*FileError))},
 		{17, "fw-1", is(new(*DuplicateClusterError))},
 		{18, "fw-1", is(new(*UnknownVendorError))},
-		{21, "cp-1", func(e error) bool { return errors.Is(e, ErrNotSupportedYet) }},
-		{25, "avx", is(new(*VersionError))},
-		{28, "avx", is(new(*MissingSecretError))},
-		{33, "lab", func(e error) bool { return errors.Is(e, fs.ErrNotExist) }},
-		{34, "lab", is(new(*UnknownKeyError))},
+		{20, "cp-1", is(new(*FieldError))},
+		{30, "avx", is(new(*VersionError))},
+		{33, "avx", is(new(*MissingSecretError))},
+		{38, "lab", func(e error) bool { return errors.Is(e, fs.ErrNotExist) }},
+		{39, "lab", is(new(*UnknownKeyError))},
 	}
 	require.Len(t, ie.Problems, len(wants), "%v", err)
 	for i, w := range wants {
@@ -184,7 +191,7 @@ func TestBadInventoryFile(t *testing.T) {
 		assert.Contains(t, p.Error(), fmt.Sprintf("testdata/bad.yaml:%d: ", w.line))
 	}
 	assert.Contains(t, err.Error(), `rollout.max_parallel_clusters: 0 must be >= 1`)
-	assert.Contains(t, err.Error(), `vendor checkpoint not supported yet`)
+	assert.Contains(t, err.Error(), `cluster cp-1: mgmt: required: the management server`)
 	assert.Contains(t, err.Error(), `unknown key "addres"`)
 
 	var out, errb bytes.Buffer
@@ -242,12 +249,7 @@ clusters:
 		{"unknown vendor", strings.Replace(minimal, "vendor: fake", "vendor: paloalto", 1), nil, 6, func(t *testing.T, ps []error) {
 			e := findAs[*UnknownVendorError](t, ps)
 			assert.Equal(t, "paloalto", e.Vendor)
-			assert.Contains(t, e.Error(), "(aviatrix, clavister, fake, junos)")
-		}},
-		{"checkpoint not supported yet", strings.Replace(minimal, "vendor: fake", "vendor: checkpoint", 1), nil, 6, func(t *testing.T, ps []error) {
-			e := findAs[*UnsupportedVendorError](t, ps)
-			assert.ErrorIs(t, e, ErrNotSupportedYet)
-			assert.Contains(t, e.Error(), "vendor checkpoint not supported yet")
+			assert.Contains(t, e.Error(), "(aviatrix, checkpoint, clavister, fake, junos)")
 		}},
 		{"junos members are node0 and node1", strings.NewReplacer("vendor: fake", "vendor: junos\n    password_env: X", "target: 8.2.1", "target: 22.4R3-S2", "version: 8.1.7", "version: 21.4R3-S5.4").Replace(minimal), map[string]string{"X": "v"}, 10, func(t *testing.T, ps []error) {
 			assert.Contains(t, findAs[*FieldError](t, ps).Error(), "node0 and node1 in that order")
@@ -335,8 +337,8 @@ func TestRealInventoryShape(t *testing.T) {
 		return map[string]string{"FW_EAST_PASSWORD": "env-secret-value"}[k], k == "FW_EAST_PASSWORD"
 	}, Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
-	require.Len(t, inv.Clusters, 4)
-	fw, avx, srx, lab := inv.Clusters[0], inv.Clusters[1], inv.Clusters[2], inv.Clusters[3]
+	require.Len(t, inv.Clusters, 5)
+	fw, avx, srx, cp, lab := inv.Clusters[0], inv.Clusters[1], inv.Clusters[2], inv.Clusters[3], inv.Clusters[4]
 	assert.Equal(t, filepath.Join("testdata", "junos-install-vsrx3-x86-64-22.4R3-S2.tgz"), srx.Firmware)
 	assert.Equal(t, "dal10-pod01", srx.Group())
 	assert.Equal(t, "dc-east", fw.Group())
@@ -348,15 +350,37 @@ func TestRealInventoryShape(t *testing.T) {
 	assert.Equal(t, 24*time.Hour, avx.convergeWithin)
 	assert.Equal(t, gateTiming{10 * time.Second, 30 * time.Second, 25 * time.Minute}, fw.gate)
 	assert.Equal(t, "lab", lab.Group())
+	// Check Point: the members' own addresses, the CPUSE package, the
+	// expert password and the management server's credentials by
+	// reference, its CA bundle resolved against the file's directory.
+	assert.Equal(t, "dc-north", cp.Group())
+	assert.Equal(t, []MemberSpec{{Name: "cp-gw-a", Address: "10.0.3.11"}, {Name: "cp-gw-b", Address: "10.0.3.12:2222"}}, cp.Members)
+	assert.Equal(t, "cp-north-cluster", cp.ClusterObject)
+	assert.Equal(t, "North_Policy", cp.PolicyPackage)
+	assert.Equal(t, filepath.Join("testdata", "Check_Point_R82_T777_Fresh_Install_and_Upgrade.tar"), cp.Firmware)
+	assert.Equal(t, "env-secret-value", cp.password.value())
+	assert.Equal(t, "not-a-real-expert-password-test-fixture", cp.expertPassword.value())
+	require.NotNil(t, cp.Mgmt)
+	assert.Equal(t, "https://mgmt.example.net", cp.Mgmt.URL)
+	assert.Equal(t, filepath.Join("testdata", "cp-mgmt-ca.pem"), cp.Mgmt.CABundle)
+	assert.Equal(t, "North", cp.Mgmt.Domain)
+	assert.Equal(t, "hitless-api", cp.Mgmt.Username)
+	assert.Equal(t, "not-a-real-mgmt-password-test-fixture", cp.Mgmt.password.value())
+	assert.Nil(t, cp.Mgmt.apiKey)
+	assert.Equal(t, gateTiming{15 * time.Second, 30 * time.Second, 40 * time.Minute}, cp.gate)
 	assert.Equal(t, 10, inv.Rollout.MaxFailurePercent)
 	assert.Equal(t, 30*time.Minute, inv.Rollout.approvalTimeout)
 	assert.Equal(t, time.Date(2099, 1, 1, 6, 0, 0, 0, time.UTC), inv.Rollout.windowEnd)
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		assert.NotContains(t, fmt.Sprintf(verb, inv), "env-secret-value", verb)
-	}
+	secrets := []string{"env-secret-value", "not-a-real-expert-password-test-fixture", "not-a-real-mgmt-password-test-fixture"}
 	b, err := json.Marshal(inv)
 	require.NoError(t, err)
-	assert.NotContains(t, string(b), "env-secret-value")
+	for _, sv := range secrets {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			assert.NotContains(t, fmt.Sprintf(verb, inv), sv, verb)
+			assert.NotContains(t, fmt.Sprintf(verb, *cp.Mgmt), sv, verb)
+		}
+		assert.NotContains(t, string(b), sv)
+	}
 }
 
 // TestApproveFlagChecks: -approve and -fail must make sense for the
@@ -496,6 +520,211 @@ func TestPrintInventory(t *testing.T) {
 	require.NoError(t, setSimPasswords())
 	inv, err := Parse("fleet.yaml", out.Bytes(), LoadOptions{})
 	require.NoError(t, err)
-	assert.Len(t, inv.Clusters, 10)
+	assert.Len(t, inv.Clusters, 11)
 	assert.Equal(t, 2, inv.Rollout.GroupLimits["pod-c"])
+}
+
+// TestCheckPointInventoryRun runs testdata/checkpoint.yaml end to end: a
+// simulated three-member ClusterXL cluster and its fake management
+// server, reached with an administrator whose password is in a file; the
+// policy package is the inventory's; no probe tick is lost, no secret is
+// printed.
+func TestCheckPointInventoryRun(t *testing.T) {
+	code, out, errb, md := fleetRun(t, "-inventory", "testdata/checkpoint.yaml", "-json")
+	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errb)
+	var res result
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	assert.True(t, res.OK)
+	require.Len(t, res.Clusters, 1)
+	c := res.Clusters[0]
+	assert.Equal(t, clusterResult{Cluster: "cp-lab", Vendor: "checkpoint", Group: "lab", Simulated: true, Status: "done", ProbeTicks: c.ProbeTicks}, c)
+	assert.Positive(t, c.ProbeTicks)
+	assert.Equal(t, map[string]string{"fw-1": "R82", "fw-2": "R82", "fw-3": "R82"}, res.Rollout.Results[0].Report.FinalVersions)
+	assert.Contains(t, md, "| cp-lab | lab | false | done | fw-1=R81.20, fw-2=R81.20, fw-3=R81.20 | fw-1=R82, fw-2=R82, fw-3=R82 |")
+	assert.Contains(t, md, "Total lost probe ticks: 0 of")
+	assert.Contains(t, errb, "with cluster object cp-lab")
+	assert.Contains(t, errb, "policy:final@R82")
+	pw, err := os.ReadFile("testdata/cp-mgmt-password.txt")
+	require.NoError(t, err)
+	assert.NotContains(t, out+errb+md, strings.TrimSpace(string(pw)), "the management password is never printed")
+}
+
+// TestCheckPointFault: -fail on the Check Point cluster injects its
+// default fault (the upgraded member stays READY): the run stops before
+// the failover, the ACTIVE member kept forwarding, exit code 1.
+func TestCheckPointFault(t *testing.T) {
+	code, out, _, md := fleetRun(t, "-inventory", "testdata/checkpoint.yaml", "-fail", "cp-lab")
+	require.Equal(t, 1, code, out)
+	assert.Contains(t, md, "| cp-lab | lab | false | failed |")
+	assert.Contains(t, md, "Total lost probe ticks: 0 of")
+	assert.Contains(t, out, "is still READY after MVC on")
+	assert.Contains(t, out, "fleet STOPPED: 0 of 1 clusters upgraded")
+}
+
+// TestCheckPointBadInputs: a broken Check Point entry is refused with a
+// typed problem naming the cluster and the field, and the fleet exits 2
+// before starting anything (no simulator, nothing printed on stdout).
+func TestCheckPointBadInputs(t *testing.T) {
+	// real is a valid entry of a real cluster (files of testdata/).
+	real := `
+rollout: {max_parallel_clusters: 1}
+clusters:
+  - name: cp-1
+    vendor: checkpoint
+    target: R82
+    members: [{name: gw-a, address: 10.0.0.1}, {name: gw-b, address: 10.0.0.2}]
+    username: admin
+    password_env: CP_PW
+    expert_password_env: CP_EXPERT
+    known_hosts: known_hosts
+    firmware: Check_Point_R82_T777_Fresh_Install_and_Upgrade.tar
+    mgmt:
+      url: https://10.0.0.5
+      fingerprint: "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+      api_key_env: CP_KEY
+`
+	env := map[string]string{"CP_PW": "pw-value-1", "CP_EXPERT": "pw-value-2", "CP_KEY": "key-value-3"}
+	cases := []struct {
+		name string
+		data string
+		line int
+		want func(t *testing.T, ps []error)
+	}{
+		{"inline password", strings.Replace(real, "    password_env: CP_PW\n", "    password: s3cret-inline\n", 1), 9, func(t *testing.T, ps []error) {
+			e := findAs[*InlinePasswordError](t, ps)
+			assert.Equal(t, "cp-1", e.Cluster)
+			assert.Equal(t, "password", e.Key)
+			assert.Len(t, ps, 1, "no second 'password required': %v", ps)
+		}},
+		{"inline expert password", strings.Replace(real, "expert_password_env: CP_EXPERT", "expert_password: s3cret-inline", 1), 10, func(t *testing.T, ps []error) {
+			assert.Equal(t, "expert_password", findAs[*InlinePasswordError](t, ps).Key)
+			assert.Len(t, ps, 1, "%v", ps)
+		}},
+		{"inline API key in mgmt", strings.Replace(real, "api_key_env: CP_KEY", "api_key: s3cret-inline", 1), 16, func(t *testing.T, ps []error) {
+			e := findAs[*InlinePasswordError](t, ps)
+			assert.Equal(t, "cp-1", e.Cluster)
+			assert.Equal(t, "api_key", e.Key)
+			assert.Len(t, ps, 1, "no second 'credentials required': %v", ps)
+		}},
+		{"missing mgmt section", real[:strings.Index(real, "    mgmt:")], 4, func(t *testing.T, ps []error) {
+			e := findAs[*FieldError](t, ps)
+			assert.Equal(t, "cp-1", e.Cluster)
+			assert.Equal(t, "mgmt", e.Field)
+			assert.Contains(t, e.Error(), "inv.yaml:4: cluster cp-1: mgmt: required: the management server")
+			assert.Len(t, ps, 1, "%v", ps)
+		}},
+		{"unknown key in mgmt", strings.Replace(real, "      url:", "      domian: North\n      url:", 1), 14, func(t *testing.T, ps []error) {
+			e := findAs[*UnknownKeyError](t, ps)
+			assert.Equal(t, "domian", e.Key)
+			assert.Equal(t, "cp-1", e.Cluster)
+			assert.Len(t, ps, 1, "%v", ps)
+		}},
+		{"unknown key in the entry", strings.Replace(real, "    username: admin\n", "    username: admin\n    cluster_objekt: cp\n", 1), 9, func(t *testing.T, ps []error) {
+			e := findAs[*UnknownKeyError](t, ps)
+			assert.Equal(t, "cluster_objekt", e.Key)
+			assert.Equal(t, "cp-1", e.Cluster)
+		}},
+		{"no expert password", strings.Replace(real, "    expert_password_env: CP_EXPERT\n", "", 1), 4, func(t *testing.T, ps []error) {
+			e := findAs[*MissingSecretError](t, ps)
+			assert.Equal(t, "expert_password", e.Secret)
+			assert.Contains(t, e.Error(), "cluster cp-1: expert_password is required: expert_password_env: NAME or expert_password_file: PATH")
+		}},
+		{"API key not set", strings.Replace(real, "CP_KEY", "CP_UNSET", 1), 16, func(t *testing.T, ps []error) {
+			e := findAs[*MissingSecretError](t, ps)
+			assert.Equal(t, "CP_UNSET", e.Env)
+			assert.Contains(t, e.Error(), "mgmt.api_key_env CP_UNSET is not set")
+		}},
+		{"no mgmt credentials", strings.Replace(real, "      api_key_env: CP_KEY\n", "", 1), 13, func(t *testing.T, ps []error) {
+			e := findAs[*MissingSecretError](t, ps)
+			assert.Equal(t, "mgmt", e.Secret)
+			assert.Contains(t, e.Error(), "mgmt: credentials are required")
+		}},
+		{"API key and administrator", strings.Replace(real, "      api_key_env: CP_KEY\n", "      api_key_env: CP_KEY\n      username: admin\n      password_env: CP_PW\n", 1), 17, func(t *testing.T, ps []error) {
+			assert.Equal(t, "mgmt.username", findAs[*FieldError](t, ps).Field)
+		}},
+		{"administrator without password", strings.Replace(real, "      api_key_env: CP_KEY\n", "      username: admin\n", 1), 13, func(t *testing.T, ps []error) {
+			assert.Equal(t, "mgmt.password", findAs[*MissingSecretError](t, ps).Secret)
+		}},
+		{"unverified server", strings.Replace(real, "      fingerprint:", "      domain:", 1), 13, func(t *testing.T, ps []error) {
+			e := findAs[*FieldError](t, ps)
+			assert.Equal(t, "mgmt", e.Field)
+			assert.Contains(t, e.Error(), "the server is always verified")
+		}},
+		{"bad fingerprint", strings.Replace(real, `"AB:CD:EF:01`, `"ZZ:CD:EF:01`, 1), 15, func(t *testing.T, ps []error) {
+			assert.Equal(t, "mgmt.fingerprint", findAs[*FieldError](t, ps).Field)
+		}},
+		{"http url", strings.Replace(real, "https://10.0.0.5", "http://10.0.0.5", 1), 14, func(t *testing.T, ps []error) {
+			assert.Equal(t, "mgmt.url", findAs[*FieldError](t, ps).Field)
+		}},
+		{"missing CA bundle file", strings.Replace(real, "      api_key_env:", "      ca_bundle: nowhere.pem\n      api_key_env:", 1), 16, func(t *testing.T, ps []error) {
+			e := findAs[*FileError](t, ps)
+			assert.Equal(t, "mgmt.ca_bundle", e.Field)
+			assert.ErrorIs(t, e, fs.ErrNotExist)
+		}},
+		{"not a CPUSE package", strings.Replace(real, "firmware: Check_Point_R82_T777_Fresh_Install_and_Upgrade.tar", "firmware: cos-core-14.00.10.00-31870.upg", 1), 12, func(t *testing.T, ps []error) {
+			assert.Equal(t, "firmware", findAs[*FieldError](t, ps).Field)
+		}},
+		{"one member", strings.Replace(real, ", {name: gw-b, address: 10.0.0.2}", "", 1), 7, func(t *testing.T, ps []error) {
+			assert.Contains(t, findAs[*FieldError](t, ps).Error(), "2 to 8 members")
+		}},
+		{"bad target", strings.Replace(real, "target: R82", "target: 82", 1), 6, func(t *testing.T, ps []error) {
+			assert.Equal(t, "target", findAs[*VersionError](t, ps).Field)
+		}},
+		{"simulated with the server's URL", `
+rollout: {max_parallel_clusters: 1}
+clusters:
+  - name: cp-1
+    vendor: checkpoint
+    target: R82
+    members: [{name: gw-a}, {name: gw-b}]
+    password_env: CP_PW
+    expert_password_env: CP_EXPERT
+    mgmt:
+      url: https://10.0.0.5
+      api_key_env: CP_KEY
+    simulate: {version: R81.20}
+`, 11, func(t *testing.T, ps []error) {
+			e := findAs[*FieldError](t, ps)
+			assert.Equal(t, "mgmt.url", e.Field)
+			assert.Contains(t, e.Error(), "comes from the simulator")
+			assert.Len(t, ps, 1, "%v", ps)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("inv.yaml", []byte(tc.data), LoadOptions{BaseDir: "testdata", LookupEnv: func(k string) (string, bool) {
+				v, ok := env[k]
+				return v, ok
+			}, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+			require.Error(t, err)
+			var ie *InventoryError
+			require.ErrorAs(t, err, &ie)
+			ps := ie.Problems
+			tc.want(t, ps)
+			assert.Equal(t, tc.line, ps[0].(located).Where().Line, "%v", ps)
+			assert.Equal(t, "cp-1", ps[0].(located).Where().Cluster, "%v", ps)
+			for _, v := range []string{"s3cret-inline", "pw-value-1", "pw-value-2", "key-value-3"} {
+				assert.NotContains(t, err.Error(), v)
+			}
+
+			// The program: exit 2, nothing started. The inventory's
+			// relative paths resolve against its directory.
+			dir := t.TempDir()
+			for _, f := range []string{"known_hosts", "Check_Point_R82_T777_Fresh_Install_and_Upgrade.tar", "cos-core-14.00.10.00-31870.upg"} {
+				b, err := os.ReadFile(filepath.Join("testdata", f))
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o600))
+			}
+			path := filepath.Join(dir, "inv.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(tc.data), 0o600))
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+			var out, errb bytes.Buffer
+			assert.Equal(t, 2, mainErr([]string{"-inventory", path}, &out, &errb), errb.String())
+			assert.Empty(t, out.String(), "nothing starts")
+			assert.Contains(t, errb.String(), "cluster cp-1: ")
+			assert.NotContains(t, errb.String(), "s3cret-inline")
+		})
+	}
 }

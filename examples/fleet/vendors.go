@@ -1,12 +1,19 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hitless/hitless/aviatrix"
+	"github.com/hitless/hitless/checkpoint"
+	"github.com/hitless/hitless/checkpoint/checkpointtest"
 	"github.com/hitless/hitless/clavister"
 	"github.com/hitless/hitless/driver"
 	"github.com/hitless/hitless/examples/simulator/fakeremote"
@@ -25,7 +32,8 @@ type vendorDriver struct {
 	parseVersion func(string) error
 	// uses lists the cluster keys the vendor reads; any other key that is
 	// set is refused. "members.address" and "address" are also required
-	// for real (not simulated) clusters.
+	// for real (not simulated) clusters; "expert_password_env" makes the
+	// expert password reference required, "mgmt" the mgmt: block.
 	uses map[string]bool
 	// files are the file keys required for real clusters, with what they
 	// are ("known_hosts": "the OpenSSH known_hosts of both units").
@@ -90,22 +98,20 @@ func (o *opened) close() {
 // vendors returns the vendors the fleet drives.
 func vendors() map[string]vendorDriver {
 	return map[string]vendorDriver{
-		"clavister": clavisterDriver(),
-		"aviatrix":  aviatrixDriver(),
-		"junos":     junosDriver(),
-		"fake":      fakeDriver(),
+		"clavister":  clavisterDriver(),
+		"aviatrix":   aviatrixDriver(),
+		"junos":      junosDriver(),
+		"checkpoint": checkpointDriver(),
+		"fake":       fakeDriver(),
 	}
 }
 
 // notYet names the vendors hitless plans but the fleet cannot drive yet,
-// with what is missing. Checked against checkpoint/ in this tree: it has a
-// Cluster constructor and a planner, but its plans also need the
-// management server (policy installs, the cluster object's version), for
-// which this inventory format has no section yet.
+// with what is missing (an *UnsupportedVendorError). None at the moment:
+// every vendor package of this tree (clavister, aviatrix, junos,
+// checkpoint) is driven.
 func notYet() map[string]string {
-	return map[string]string{
-		"checkpoint": "its plans need a management server (policy installs, the cluster object's version), and this inventory format has no mgmt section yet",
-	}
+	return map[string]string{}
 }
 
 // gateOr returns the cluster's gate: override, or def.
@@ -371,6 +377,186 @@ func openJunos(ctx context.Context, c *ClusterSpec, env openEnv) (*opened, error
 	o.closers = append(o.closers, func() { _ = cl.Close() })
 	o.cluster = cl
 	o.planner = junos.Planner{Cluster: cl, GateTiming: timing}
+	return o, nil
+}
+
+// ---- Check Point ClusterXL High Availability clusters (SSH + management API) ----
+
+// checkpointFaults are the faults of a simulated Check Point cluster, each
+// on its second member (the first STANDBY to be upgraded).
+var checkpointFaults = map[string]string{
+	"import-never-finishes": "CPUSE never lists the imported package on the second member: the stage step times out before anything is disrupted",
+	"stays-ready":           "the upgraded second member stays READY after MVC on and the policy: the run stops before the failover",
+	"mvc-stays-off":         "`cphaconf mvc on` prints nothing but MVC stays off on the second member: the read-back stops the run",
+	"back-on-old":           "the second member comes back from its upgrade on its old release: refused before the failover",
+	"never-returns":         "the second member's reboot never ends: the gate times out, the ACTIVE member keeps forwarding",
+	"policy-fails":          "the policy installation fails on the upgraded second member, where it must succeed: the run stops",
+}
+
+// checkpointPackageRE is what a CPUSE package's file name may look like
+// (checkpoint.Config.PackagePath: it is sent to the members).
+var checkpointPackageRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\.(tar|tgz)$`)
+
+// checkpointSimNameRE is what the simulator accepts as a member (host) name.
+var checkpointSimNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+
+func checkpointDriver() vendorDriver {
+	return vendorDriver{
+		parseVersion: func(s string) error { _, err := (versionpath.CheckPoint{}).Parse(s); return err },
+		uses: set("members", "members.address", "username", "password_env", "password_file",
+			"expert_password_env", "expert_password_file", "known_hosts", "firmware",
+			"cluster_object", "policy_package", "mgmt", "gate"),
+		files: map[string]string{
+			"known_hosts": "the OpenSSH known_hosts file listing every member (host keys are always verified)",
+			"firmware":    "the local CPUSE package of the target release (.tar or .tgz)",
+		},
+		password: "always",
+		check: func(c *ClusterSpec) []fieldProblem {
+			var ps []fieldProblem
+			if n := len(c.Members); n < 2 || n > 8 {
+				ps = append(ps, fieldProblem{path: []any{"members"}, field: "members", problem: fmt.Sprintf("a ClusterXL cluster has 2 to 8 members, each named as its object on management, not %d", n)})
+			}
+			if c.Simulate != nil {
+				for j, m := range c.Members {
+					if m.Name != "" && !checkpointSimNameRE.MatchString(m.Name) {
+						ps = append(ps, fieldProblem{path: []any{"members", j, "name"}, field: fmt.Sprintf("members[%d].name", j), problem: fmt.Sprintf("%q: a simulated member's name is its host name, [A-Za-z0-9_-] only", m.Name)})
+					}
+				}
+			}
+			if c.Simulate == nil && c.Username == "" {
+				ps = append(ps, fieldProblem{field: "username", problem: "required: the Gaia (Clish) login of every member"})
+			}
+			if c.Firmware != "" && !checkpointPackageRE.MatchString(filepath.Base(c.Firmware)) {
+				ps = append(ps, fieldProblem{path: []any{"firmware"}, field: "firmware", problem: fmt.Sprintf("file name %q must match [A-Za-z0-9._-]+.(tar|tgz): a CPUSE package, and it is sent to the members", filepath.Base(c.Firmware))})
+			}
+			if c.ClusterObject != "" && !nameRE.MatchString(c.ClusterObject) {
+				ps = append(ps, fieldProblem{path: []any{"cluster_object"}, field: "cluster_object", problem: fmt.Sprintf("%q must be 1-63 characters of [A-Za-z0-9._-] starting with a letter or digit", c.ClusterObject)})
+			}
+			if pp := c.PolicyPackage; pp != "" && (strings.TrimSpace(pp) != pp || strings.ContainsAny(pp, "\r\n\t")) {
+				ps = append(ps, fieldProblem{path: []any{"policy_package"}, field: "policy_package", problem: fmt.Sprintf("%q is not a policy package name", pp)})
+			}
+			return ps
+		},
+		faults:       checkpointFaults,
+		defaultFault: "stays-ready",
+		open:         openCheckpoint,
+	}
+}
+
+// openCheckpoint connects to a ClusterXL cluster over SSH and to its
+// management server over HTTPS, starting, for a simulated cluster, a
+// checkpointtest simulator and its fake management server on 127.0.0.1
+// first, as examples/quickstart -vendor checkpoint does.
+func openCheckpoint(ctx context.Context, c *ClusterSpec, env openEnv) (*opened, error) {
+	m := c.Mgmt
+	o := &opened{}
+	cfg := checkpoint.Config{Name: c.Name, ClusterObject: c.ClusterObject, PolicyPackage: c.PolicyPackage,
+		Username: c.Username, Password: c.password.value(), ExpertPassword: c.expertPassword.value(),
+		KnownHostsFile: c.KnownHosts, PackagePath: c.Firmware,
+		Mgmt: checkpoint.MgmtConfig{URL: m.URL, PinnedSHA256: m.Fingerprint, CACertFile: m.CABundle, Domain: m.Domain,
+			User: m.Username, Password: m.password.value(), APIKey: m.apiKey.value()}}
+	timing := gateOr(c, upgrade.Timing{})
+	if s := c.Simulate; s != nil {
+		sp := func(d time.Duration) time.Duration { return time.Duration(float64(d) / s.Speed) }
+		opts := checkpointtest.Options{Version: s.Version, Username: c.Username, Password: cfg.Password, ExpertPassword: cfg.ExpertPassword,
+			ImportDuration: sp(300 * time.Millisecond), ApplyDelay: sp(200 * time.Millisecond), RebootDuration: sp(2 * time.Second),
+			FailoverGap: sp(time.Second), ProbeEvery: sp(100 * time.Millisecond)}
+		for _, mb := range c.Members {
+			opts.Names = append(opts.Names, mb.Name)
+		}
+		second := opts.Names[1]
+		opts.Faults.Set(s.Fault, second)
+		sim, err := checkpointtest.Start(opts)
+		if err != nil {
+			return nil, fmt.Errorf("start the simulator: %w", err)
+		}
+		o.closers = append(o.closers, func() { _ = sim.Close() })
+		o.probe = func() (int, int) {
+			p := sim.Probe()
+			p.Stop()
+			return p.LostTicks(), p.Ticks()
+		}
+		object := cmp.Or(c.ClusterObject, c.Name)
+		var members []checkpointtest.MgmtMember
+		for _, mb := range sim.Members() {
+			members = append(members, checkpointtest.MgmtMember{Name: mb.Name(), IPAddress: mb.Host()})
+		}
+		mo := checkpointtest.MgmtOptions{
+			PolicyPackages: []string{cmp.Or(c.PolicyPackage, checkpoint.DefaultPolicyPackage)},
+			Clusters:       []checkpointtest.MgmtCluster{{Name: object, Version: sim.Options().Version, Members: members}},
+			PolicyInstall:  sp(400 * time.Millisecond), VSXUpgrade: sp(400 * time.Millisecond), TaskTime: sp(50 * time.Millisecond),
+			// Each member's install-policy outcome follows the simulated
+			// MVC model; a successful install is reported to the member.
+			PolicyResult:      func(_, member string) string { return sim.PolicyResult(member) },
+			OnPolicyInstalled: func(_, member string, _, _ bool) { sim.PolicyInstalled(member) },
+		}
+		// The fake server knows the inventory's credentials (by reference).
+		if cfg.Mgmt.APIKey != "" {
+			mo.APIKeys, mo.Users = []string{cfg.Mgmt.APIKey}, map[string]string{}
+		} else {
+			mo.Users, mo.APIKeys = map[string]string{cfg.Mgmt.User: cfg.Mgmt.Password}, []string{}
+		}
+		mgmt, err := checkpointtest.NewMgmtServer(mo)
+		if err != nil {
+			o.close()
+			return nil, fmt.Errorf("start the management fake: %w", err)
+		}
+		o.closers = append(o.closers, mgmt.Close)
+		if s.Fault == "policy-fails" {
+			mgmt.FailPolicyOn(second, true)
+		}
+		// The CA bundle goes through a file and the certificate is pinned
+		// too, as an inventory of a real server would give them.
+		ca := filepath.Join(env.dir, "mgmt-ca.pem")
+		if err := os.WriteFile(ca, mgmt.CACertPEM(), 0o600); err != nil {
+			o.close()
+			return nil, err
+		}
+		pkg, err := checkpointtest.WritePackage(env.dir, checkpointtest.Package{Kind: checkpointtest.KindMajor, Release: c.Target})
+		if err != nil {
+			o.close()
+			return nil, err
+		}
+		cfg.Username, cfg.KnownHostsFile, cfg.PackagePath = sim.Username(), sim.KnownHostsFile(), pkg
+		cfg.Mgmt.URL, cfg.Mgmt.CACertFile, cfg.Mgmt.PinnedSHA256, cfg.Mgmt.Timeout = mgmt.URL(), ca, mgmt.Fingerprint(), 10*time.Second
+		for _, mb := range sim.Members() {
+			cfg.Members = append(cfg.Members, checkpoint.Gateway{Name: mb.Name(), Host: mb.Host(), Port: mb.Port()})
+			o.about = append(o.about, fmt.Sprintf("%s at %s (ssh)", mb.Name(), mb.Addr()))
+		}
+		o.about = append(o.about, fmt.Sprintf("management server at %s (https, CA bundle %s, pinned) with cluster object %s", mgmt.URL(), ca, object))
+		// The simulator has no `df`; a real run keeps the disk check on.
+		cfg.MinFreeDiskMB = -1
+		cfg.CommandTimeout, cfg.ReconnectTimeout, cfg.ApplyGrace = 10*time.Second, sp(time.Second), sp(2*time.Second)
+		cfg.ReconnectBackoff = driver.Backoff{Initial: sp(50 * time.Millisecond), Max: sp(200 * time.Millisecond), Factor: 2}
+		cfg.ImportTiming = upgrade.Timing{Interval: sp(100 * time.Millisecond), Deadline: sp(5 * time.Second)}
+		cfg.TaskTiming = upgrade.Timing{Interval: sp(100 * time.Millisecond), Deadline: sp(15 * time.Second)}
+		timing = gateOr(c, upgrade.Timing{Interval: sp(100 * time.Millisecond), MinHealthy: sp(300 * time.Millisecond), Deadline: sp(20 * time.Second)})
+		o.retry = upgrade.Retry{Attempts: 2, Initial: sp(200 * time.Millisecond), Max: sp(time.Second)}
+		o.settle = upgrade.Timing{Interval: sp(50 * time.Millisecond), Deadline: sp(10 * time.Second)}
+	} else {
+		for _, mb := range c.Members {
+			host, port, _ := splitHostPort(mb.Address, 22)
+			cfg.Members = append(cfg.Members, checkpoint.Gateway{Name: mb.Name, Host: host, Port: port})
+			o.about = append(o.about, fmt.Sprintf("%s at %s (ssh)", mb.Name, mb.Address))
+		}
+		o.about = append(o.about, "management server at "+m.URL+" (https)")
+	}
+	o.redact = []string{cfg.Password, cfg.ExpertPassword, cfg.Mgmt.Password, cfg.Mgmt.APIKey}
+	if err := os.MkdirAll(env.artifacts, 0o700); err != nil {
+		o.close()
+		return nil, err
+	}
+	cl, err := checkpoint.New(ctx, cfg)
+	if err != nil {
+		o.close()
+		return nil, err
+	}
+	o.closers = append(o.closers, func() { _ = cl.Close() })
+	o.cluster = cl
+	// The management tasks the plan starts are recorded beside the
+	// journal, so a resumed run never installs a policy twice.
+	tasks := &checkpoint.FileTaskLog{Path: filepath.Join(env.artifacts, c.Name+".mgmt-tasks.json")}
+	o.planner = checkpoint.Planner{Cluster: cl, GateTiming: timing, Tasks: tasks}
 	return o, nil
 }
 

@@ -88,17 +88,8 @@ func runCheckpoint(ctx context.Context, o options) (*result, error) {
 		opts.VirtualSystems = []checkpointtest.VirtualSystem{{ID: 1, Name: "vs1"}, {ID: 2, Name: "vs2"}, {ID: 3, Name: "vs3"}}
 		opts.LoginContext = 2 // sessions land in a Virtual System: commands must go to VS0
 	}
+	opts.Faults.Set(o.fault, "gw-b")
 	switch o.fault {
-	case "import-never-finishes":
-		opts.Faults.ImportNeverFinishes = "gw-b"
-	case "stays-ready":
-		opts.Faults.StaysReady = "gw-b"
-	case "mvc-stays-off":
-		opts.Faults.MVCStaysOff = "gw-b"
-	case "back-on-old":
-		opts.Faults.BackOnOld = "gw-b"
-	case "never-returns":
-		opts.Faults.NeverReturns = "gw-b"
 	case "take-too-low":
 		opts.Take = 80
 	case "vs-not-loaded":

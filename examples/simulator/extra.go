@@ -50,14 +50,7 @@ func startCheckPoint(o simkit.Options) (*running, error) {
 	if len(o.Names) > 1 {
 		second = o.Names[1]
 	}
-	switch o.Fault {
-	case "back-on-old":
-		opts.Faults.BackOnOld = second
-	case "never-returns":
-		opts.Faults.NeverReturns = second
-	case "stays-ready":
-		opts.Faults.StaysReady = second
-	}
+	opts.Faults.Set(o.Fault, second)
 	sim, err := checkpointtest.Start(opts)
 	if err != nil {
 		return nil, err
