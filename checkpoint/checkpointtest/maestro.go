@@ -47,9 +47,11 @@ const (
 //
 // Every Maestro text the simulator prints (asg stat -v, g_all, gClish,
 // g_clusterXL_admin, migrate_server, sp_upgrade, show asset system, the
-// bonding lines, auto-clone) is UNVERIFIED: hand-written from the vendor
-// guides and the shared contract (.work/maestro-contract.md), no public
-// capture.
+// bonding lines, auto-clone) is UNVERIFIED: hand-written from the
+// Maestro Administration Guide (R81.20, R82) and the R82 Scalable
+// Platforms Administration Guide, no public capture; the package
+// checkpoint parsers (ParseASGStat, ParseGAll, ...) read exactly these
+// texts.
 type MaestroOptions struct {
 	// Name is the security group name, default DefaultMaestroName ("sg1").
 	// It is also the SG's gateway object in the fake management server and

@@ -13,9 +13,10 @@ import (
 	"github.com/hitless/hitless/versionpath"
 )
 
-// The Maestro CLI texts below are UNVERIFIED: hand-written from the vendor
-// guides and .work/maestro-contract.md, no public capture (the asg stat -v
-// layout follows the contract's R81+ sample).
+// The Maestro CLI texts below are UNVERIFIED: hand-written from the
+// Maestro Administration Guide (R81.20, R82), no public capture (the asg
+// stat -v layout extends the R76SP.10 Security System Administration
+// Guide's sample, 109325.htm, to the R81+ "Site" sections).
 
 // refuseAllText is the gClish refusal of an upgrade of every SGM at once
 // (INVENTED code and wording).
